@@ -1,0 +1,340 @@
+"""
+GPT-2 in one file, with a KV cache. Knows nothing about reasoning methods: it maps token ids (or input
+embeddings, for continuous thoughts and soft tokens) to logits, and optionally to the hidden states of
+every layer. Same module names as HF GPT-2, so pretrained weights load by name.
+References: OpenAI's GPT-2 TF code, HF transformers' modeling_gpt2.py, nanoGPT.
+"""
+import json
+import math
+import os
+import struct
+import inspect
+from dataclasses import dataclass
+
+import torch
+import torch.nn as nn
+from torch.nn import functional as F
+
+
+@dataclass
+class GPTConfig:
+    block_size: int = 1024   # longest sequence (learned position embeddings)
+    vocab_size: int = 50304  # GPT-2's 50257 padded to a multiple of 64; method tokens live in the padding rows
+    n_layer: int = 12
+    n_head: int = 12
+    n_embd: int = 768
+    dropout: float = 0.0
+    bias: bool = True        # GPT-2 has biases in Linears and LayerNorms
+
+
+class KVCache:
+    """Keys and values of every layer for B rows, plus which key positions are real (not padding).
+    Two modes: preallocated (max_len given; decoding, written in place, no autograd) and growing
+    (max_len=None; each chunk is concatenated, so gradients flow through the cache, as Coconut's
+    and CODI's thought passes need). All rows share one length: left padding keeps them aligned."""
+
+    def __init__(self, config, batch_size, max_len=None, device='cpu', dtype=torch.float32):
+        self.n_layer, self.max_len, self.length = config.n_layer, max_len, 0
+        if max_len is None:
+            self.k, self.v = [None] * config.n_layer, [None] * config.n_layer
+            self.valid = torch.zeros(batch_size, 0, dtype=torch.bool, device=device)
+        else:
+            assert max_len <= config.block_size, f"cache of {max_len} positions > block_size {config.block_size}"
+            shape = (batch_size, config.n_head, max_len, config.n_embd // config.n_head)
+            self.k = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
+            self.v = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
+            self.valid = torch.zeros(batch_size, max_len, dtype=torch.bool, device=device)
+        self.padded = False  # True once any padding was written: then every step needs a mask
+
+    def update(self, layer, k, v):
+        """Store this chunk's (B, nh, T, hs) keys/values for `layer`; return all keys/values so far."""
+        start, T = self.length, k.size(2)
+        if self.max_len is None:
+            self.k[layer] = k if start == 0 else torch.cat([self.k[layer][:, :, :start], k], dim=2)
+            self.v[layer] = v if start == 0 else torch.cat([self.v[layer][:, :, :start], v], dim=2)
+            return self.k[layer], self.v[layer]
+        assert start + T <= self.max_len, f"KV cache full: {start} + {T} > {self.max_len} positions"
+        self.k[layer][:, :, start:start + T] = k
+        self.v[layer][:, :, start:start + T] = v
+        return self.k[layer][:, :, :start + T], self.v[layer][:, :, :start + T]
+
+    def append_valid(self, valid):
+        """valid: (B, T) bool for the chunk being added. Called once per forward, before the layers."""
+        start, T = self.length, valid.size(1)
+        if self.max_len is None:
+            self.valid = torch.cat([self.valid[:, :start], valid], dim=1)
+        else:
+            self.valid[:, start:start + T] = valid
+
+    def crop(self, length):
+        """Forget every position from `length` on (power sampling rolls back to a resample point)."""
+        assert 0 <= length <= self.length
+        self.length = length
+
+    def select(self, idx):
+        """Keep/reorder/duplicate rows: idx is a (B',) LongTensor of row indices."""
+        self.k = [k[idx] if k is not None else None for k in self.k]
+        self.v = [v[idx] if v is not None else None for v in self.v]
+        self.valid = self.valid[idx]
+
+    def repeat(self, n):
+        """Each row n times in a row (n samples per prompt after one prefill): row b -> rows b*n..b*n+n-1."""
+        self.select(torch.arange(self.valid.size(0), device=self.valid.device).repeat_interleave(n))
+
+
+class CausalSelfAttention(nn.Module):
+
+    def __init__(self, config):
+        super().__init__()
+        assert config.n_embd % config.n_head == 0
+        self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd, bias=config.bias)  # q, k, v in one matmul
+        self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
+        self.resid_dropout = nn.Dropout(config.dropout)
+        self.n_head, self.n_embd, self.dropout = config.n_head, config.n_embd, config.dropout
+
+    def forward(self, x, mask, cache, layer):
+        B, T, C = x.size()
+        q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
+        q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
+        k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
+        v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
+        if cache is not None:
+            k, v = cache.update(layer, k, v)  # (B, nh, L+T, hs)
+        # mask None means plain causal attention over this chunk alone, or a 1-token step over an
+        # unpadded cache (attend to everything). SDPA's is_causal is top-left aligned, which is wrong
+        # for a chunk after a cache: those cases get an explicit mask from GPT.attention_mask.
+        is_causal = mask is None and cache is None and T > 1
+        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=is_causal,
+                                           dropout_p=self.dropout if self.training else 0.0)
+        y = y.transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
+        return self.resid_dropout(self.c_proj(y))
+
+
+class MLP(nn.Module):
+
+    def __init__(self, config):
+        super().__init__()
+        self.c_fc = nn.Linear(config.n_embd, 4 * config.n_embd, bias=config.bias)
+        self.gelu = nn.GELU(approximate='tanh')  # GPT-2's GELU; the exact one differs by ~5e-4
+        self.c_proj = nn.Linear(4 * config.n_embd, config.n_embd, bias=config.bias)
+        self.dropout = nn.Dropout(config.dropout)
+
+    def forward(self, x):
+        return self.dropout(self.c_proj(self.gelu(self.c_fc(x))))
+
+
+class Block(nn.Module):
+
+    def __init__(self, config):
+        super().__init__()
+        self.ln_1 = nn.LayerNorm(config.n_embd, bias=config.bias)
+        self.attn = CausalSelfAttention(config)
+        self.ln_2 = nn.LayerNorm(config.n_embd, bias=config.bias)
+        self.mlp = MLP(config)
+
+    def forward(self, x, mask, cache, layer):
+        x = x + self.attn(self.ln_1(x), mask, cache, layer)
+        x = x + self.mlp(self.ln_2(x))
+        return x
+
+
+class GPT(nn.Module):
+
+    def __init__(self, config):
+        super().__init__()
+        self.config = config
+        self.transformer = nn.ModuleDict(dict(
+            wte=nn.Embedding(config.vocab_size, config.n_embd),
+            wpe=nn.Embedding(config.block_size, config.n_embd),
+            drop=nn.Dropout(config.dropout),
+            h=nn.ModuleList([Block(config) for _ in range(config.n_layer)]),
+            ln_f=nn.LayerNorm(config.n_embd, bias=config.bias),
+        ))
+        self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+        self.transformer.wte.weight = self.lm_head.weight  # weight tying, as GPT-2
+        self.apply(self._init_weights)
+        for pn, p in self.named_parameters():  # GPT-2: residual projections scaled by 1/sqrt(2 * n_layer)
+            if pn.endswith('c_proj.weight'):
+                torch.nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
+
+    def _init_weights(self, module):
+        if isinstance(module, nn.Linear):
+            torch.nn.init.normal_(module.weight, mean=0.0, std=0.02)
+            if module.bias is not None:
+                torch.nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            torch.nn.init.normal_(module.weight, mean=0.0, std=0.02)
+
+    def get_num_params(self, non_embedding=True):
+        n = sum(p.numel() for p in self.parameters())
+        return n - self.transformer.wpe.weight.numel() if non_embedding else n
+
+    @property
+    def embed(self):
+        """The input embedding matrix E (V, C): soft tokens and latents are mixtures of its rows."""
+        return self.transformer.wte.weight
+
+    @staticmethod
+    def attention_mask(valid, T, start):
+        """(B, 1, T, L) bool mask for T queries at positions start..start+T-1 over L = start+T keys:
+        causal, and no real query sees a padding key. Each query always sees itself, so a padding
+        query never has an empty row (SDPA would return NaN); its output is garbage and ignored."""
+        L = start + T
+        q_pos = torch.arange(start, L, device=valid.device).view(T, 1)
+        k_pos = torch.arange(L, device=valid.device).view(1, L)
+        causal = k_pos <= q_pos  # (T, L)
+        mask = causal & (valid[:, None, :] | (k_pos == q_pos))  # (B, T, L)
+        return mask[:, None]  # (B, 1, T, L)
+
+    def forward(self, idx=None, targets=None, embeds=None, valid=None, pos=None, cache=None,
+                last_only=False, hidden=False):
+        """idx (B, T) token ids, or embeds (B, T, C) input embeddings. valid (B, T) bool: False at
+        left padding. pos (B, T) position ids; by default they count real tokens only, so a left-padded
+        row starts at 0 on its first real token. cache: a KVCache this chunk is appended to.
+        Returns (logits, loss), or (logits, loss, hiddens) with hidden=True, where hiddens holds the
+        n_layer+1 states as HF reports them: embedding output, each block's output, the last after ln_f.
+        last_only: logits of the last position only (decoding), (B, 1, V)."""
+        x = self.transformer.wte(idx) if embeds is None else embeds  # (B, T, C)
+        B, T, _ = x.size()
+        start = cache.length if cache is not None else 0
+        assert start + T <= self.config.block_size, \
+            f"sequence of {start + T} positions is longer than block_size {self.config.block_size}"
+        padded = valid is not None and not bool(valid.all())  # no host sync when the caller has no padding
+        if valid is None:
+            valid = torch.ones(B, T, dtype=torch.bool, device=x.device)
+        past_real = 0
+        if cache is not None:
+            past_real = cache.valid[:, :start].sum(1, keepdim=True)  # (B, 1) real tokens already cached
+            cache.append_valid(valid)
+            cache.padded = padded = cache.padded or padded
+        if pos is None:
+            pos = (past_real + valid.long().cumsum(1) - 1).clamp(min=0)  # (B, T)
+        mask = None
+        if padded or (cache is not None and T > 1):
+            all_valid = cache.valid[:, :start + T] if cache is not None else valid
+            mask = self.attention_mask(all_valid, T, start)
+        x = self.transformer.drop(x + self.transformer.wpe(pos))
+        hiddens = [x]
+        for layer, block in enumerate(self.transformer.h):
+            x = block(x, mask, cache, layer)
+            hiddens.append(x)
+        x = self.transformer.ln_f(x)
+        hiddens[-1] = x  # HF convention: the last hidden state is after ln_f
+        if cache is not None:
+            cache.length = start + T
+        if targets is not None:
+            logits = self.lm_head(x)  # (B, T, V)
+            loss = F.cross_entropy(logits.view(-1, logits.size(-1)).float(), targets.reshape(-1), ignore_index=-1)
+        else:
+            logits = self.lm_head(x[:, [-1], :] if last_only else x)
+            loss = None
+        return (logits, loss, hiddens) if hidden else (logits, loss)
+
+    def new_cache(self, batch_size, max_len=None, dtype=None):
+        """A KVCache on this model's device; preallocated when max_len is given."""
+        p = self.lm_head.weight
+        return KVCache(self.config, batch_size, max_len, p.device, dtype or p.dtype)
+
+    @classmethod
+    def from_pretrained(cls, name_or_dir, vocab_size=50304, dropout=0.0):
+        """HF GPT-2 weights from a local directory (config.json + model.safetensors or pytorch_model.bin)
+        or, when online, by hub name (gpt2, gpt2-medium, gpt2-large, gpt2-xl). The vocab is padded to
+        vocab_size rows; the extra rows keep their fresh init (our special tokens live there)."""
+        d = name_or_dir if os.path.isdir(name_or_dir) else download_hf_gpt2(name_or_dir)
+        with open(os.path.join(d, 'config.json')) as f:
+            hf = json.load(f)
+        config = GPTConfig(block_size=hf['n_positions'], vocab_size=vocab_size, n_layer=hf['n_layer'],
+                           n_head=hf['n_head'], n_embd=hf['n_embd'], dropout=dropout, bias=True)
+        assert vocab_size >= hf['vocab_size'], f"vocab_size {vocab_size} < pretrained {hf['vocab_size']}"
+        print(f"loading GPT-2 weights from {d}: {config}")
+        sd_hf = load_hf_state_dict(d)
+        model = cls(config)
+        sd = model.state_dict()
+        # HF stores these as Conv1D, i.e. (in, out): transpose them into nn.Linear's (out, in)
+        transposed = ('attn.c_attn.weight', 'attn.c_proj.weight', 'mlp.c_fc.weight', 'mlp.c_proj.weight')
+        for k, w in sd_hf.items():
+            k = k.removeprefix('transformer.')
+            if k.endswith(('attn.bias', 'attn.masked_bias')) or k == 'lm_head.weight':
+                continue  # causal-mask buffers, and the head that is tied to wte anyway
+            ours = k if k.startswith('lm_head') else 'transformer.' + k
+            assert ours in sd, f"unexpected key {k} in the pretrained weights"
+            w = w.t() if k.endswith(transposed) else w
+            if k == 'wte.weight':
+                sd[ours][:w.size(0)].copy_(w)  # rows past 50257 keep their init: our special tokens
+            else:
+                assert sd[ours].shape == w.shape, f"{k}: {tuple(w.shape)} vs ours {tuple(sd[ours].shape)}"
+                sd[ours].copy_(w)
+        return model
+
+    def configure_optimizers(self, weight_decay, learning_rate, betas, device_type):
+        # decay matrices and embeddings, not biases and LayerNorm gains (nanoGPT's rule: dim >= 2)
+        params = [p for p in self.parameters() if p.requires_grad]
+        decay = [p for p in params if p.dim() >= 2]
+        no_decay = [p for p in params if p.dim() < 2]
+        groups = [{'params': decay, 'weight_decay': weight_decay}, {'params': no_decay, 'weight_decay': 0.0}]
+        fused = 'fused' in inspect.signature(torch.optim.AdamW).parameters and device_type == 'cuda'
+        print(f"AdamW: {sum(p.numel() for p in decay):,} decayed, {sum(p.numel() for p in no_decay):,} not decayed, fused={fused}")
+        return torch.optim.AdamW(groups, lr=learning_rate, betas=betas, fused=fused)
+
+    def flops_per_token(self, T):
+        """6N for the matmuls of forward+backward, plus attention (PaLM appendix B), as nanoGPT."""
+        cfg = self.config
+        return 6 * self.get_num_params() + 12 * cfg.n_layer * cfg.n_embd * T
+
+    def estimate_mfu(self, tokens_per_s, T, device):
+        """Model FLOPs utilisation against the bf16 dense peak of the device in use; None if unknown."""
+        peak = peak_flops(device)
+        return None if peak is None else self.flops_per_token(T) * tokens_per_s / peak
+
+
+def peak_flops(device):
+    """bf16 dense peak FLOP/s of the GPU we run on (vendor datasheets); None on CPU or unknown GPUs."""
+    if not str(device).startswith('cuda') or not torch.cuda.is_available():
+        return None
+    name = torch.cuda.get_device_name(device)
+    table = {'H200': 989e12, 'H100 PCIe': 756e12, 'H100': 989e12, 'A100': 312e12, 'L40S': 362e12,
+             'A10G': 125e12, 'RTX 4090': 165e12, 'RTX 3090': 71e12, 'V100': 125e12}
+    return next((flops for key, flops in table.items() if key in name), None)
+
+
+def load_hf_state_dict(d):
+    """Tensors of an HF checkpoint directory: model.safetensors (read by hand: an 8-byte header length,
+    a JSON header, raw little-endian bytes; no extra dependency) or pytorch_model.bin."""
+    path = os.path.join(d, 'model.safetensors')
+    if os.path.exists(path):
+        with open(path, 'rb') as f:
+            n = struct.unpack('<Q', f.read(8))[0]
+            header = json.loads(f.read(n))
+            data = f.read()
+        dtypes = {'F32': torch.float32, 'F16': torch.float16, 'BF16': torch.bfloat16}
+        sd = {}
+        for k, info in header.items():
+            if k == '__metadata__':
+                continue
+            b, e = info['data_offsets']
+            sd[k] = torch.frombuffer(bytearray(data[b:e]), dtype=dtypes[info['dtype']]).reshape(info['shape']).float()
+        return sd
+    path = os.path.join(d, 'pytorch_model.bin')
+    if os.path.exists(path):
+        return {k: v.float() for k, v in torch.load(path, map_location='cpu', weights_only=True).items()}
+    raise FileNotFoundError(f"{d} holds neither model.safetensors nor pytorch_model.bin")
+
+
+def download_hf_gpt2(name):
+    """Fetch config.json and model.safetensors of an HF hub GPT-2 into ~/.cache (needs the network)."""
+    import urllib.request
+    assert name in ('gpt2', 'gpt2-medium', 'gpt2-large', 'gpt2-xl'), \
+        f"{name!r} is neither a directory nor a GPT-2 hub name"
+    d = os.path.join(os.path.expanduser('~'), '.cache', 'latent-reasoning', name)
+    os.makedirs(d, exist_ok=True)
+    for fname in ('config.json', 'model.safetensors'):
+        path = os.path.join(d, fname)
+        if not os.path.exists(path):
+            url = f'https://huggingface.co/openai-community/{name}/resolve/main/{fname}'
+            print(f"downloading {url}")
+            try:
+                urllib.request.urlretrieve(url, path + '.tmp')
+            except OSError as e:
+                raise RuntimeError(f"could not download {url} ({e}); offline, pass a local directory") from e
+            os.replace(path + '.tmp', path)
+    return d

@@ -1,0 +1,200 @@
+"""
+Decoding from a trained checkpoint, on the KV cache: prefill the prompts once (left-padded into one
+batch), then one position per step; n samples per prompt repeat the cache rows after the prefill.
+    python sample.py --out_dir=out-quickstart --start="3 5 1 9 2 4"
+    python sample.py --out_dir=out-quickstart --eval=test           # ends with one JSON line
+Every function here is importable; the CLI is at the bottom.
+"""
+import json
+import os
+import sys
+import time
+from contextlib import nullcontext
+
+import torch
+from torch.nn import functional as F
+
+import reasoning as R
+from model import GPT, GPTConfig
+
+# -----------------------------------------------------------------------------
+# config (override with --key=value)
+out_dir = 'out'          # where train.py wrote ckpt.pt
+start = '0 1 2 3 4 5'    # a question, or FILE:path to read it from
+eval = ''                # '' to sample from --start; 'valid' | 'test' | path/to/split.json to score a split
+eval_limit = 0           # score only the first N examples (0 = all)
+num_samples = 1          # samples per prompt (rows of the cache repeated after one prefill)
+max_new_tokens = 128     # generation budget per question
+temperature = 0.0        # 0 = greedy
+top_k = 0                # keep the k most likely tokens (0 = off)
+top_p = 1.0              # nucleus: keep the smallest set with mass >= top_p (1.0 = off)
+batch_size = 64          # questions decoded together
+seed = 1337
+device = 'cuda' if torch.cuda.is_available() else 'cpu'
+dtype = 'bfloat16' if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else 'float32'
+# -----------------------------------------------------------------------------
+
+
+def load_checkpoint(path, device='cpu'):
+    """(model, tokenizer, checkpoint dict) from out_dir/ckpt.pt or a .pt path."""
+    path = os.path.join(path, 'ckpt.pt') if os.path.isdir(path) else path
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"no checkpoint at {path}: train one with train.py first")
+    ckpt = torch.load(path, map_location=device, weights_only=False)
+    model = GPT(GPTConfig(**ckpt['model_args']))
+    model.load_state_dict(ckpt['model'])
+    model.to(device).eval()
+    return model, R.get_tokenizer(ckpt['meta']), ckpt
+
+
+def banned_ids(tok, vocab_size):
+    """Ids sampling must never pick: model rows past the tokenizer, padding, latent slots."""
+    return list(range(tok.n_vocab, vocab_size)) + [tok.id(t) for t in R.NEVER_SAMPLED]
+
+
+def filter_logits(logits, temperature=1.0, top_k=0, top_p=1.0, banned=()):
+    """(B, V) logits -> (B, V) logits with -inf outside the kept set, divided by the temperature."""
+    logits = logits.float().clone()
+    if len(banned):
+        logits[:, banned] = -float('inf')
+    logits = logits / max(temperature, 1e-8)
+    if top_k > 0:
+        kth = torch.topk(logits, min(top_k, logits.size(-1)), dim=-1).values[:, [-1]]  # (B, 1)
+        logits[logits < kth] = -float('inf')
+    if top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+        cum = sorted_logits.softmax(-1).cumsum(-1)
+        drop = cum - sorted_logits.softmax(-1) >= top_p  # mass before this token already reaches top_p
+        logits.scatter_(1, order, sorted_logits.masked_fill(drop, -float('inf')))
+    return logits
+
+
+def sample_next(logits, temperature=0.0, top_k=0, top_p=1.0, banned=(), generator=None):
+    """(B, V) logits -> (B,) next token ids. temperature 0 is greedy."""
+    if temperature == 0.0:
+        logits = logits.float().clone()
+        if len(banned):
+            logits[:, banned] = -float('inf')
+        return logits.argmax(-1)
+    probs = F.softmax(filter_logits(logits, temperature, top_k, top_p, banned), dim=-1)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(1)
+
+
+def left_pad(prompts, pad_id, device):
+    """List of B id lists -> (B, P) ids and (B, P) bool valid, padded on the left so that every
+    prompt ends in the last column and the next token of every row goes in the same column."""
+    P = max(len(p) for p in prompts)
+    idx = torch.full((len(prompts), P), pad_id, dtype=torch.long)
+    valid = torch.zeros(len(prompts), P, dtype=torch.bool)
+    for b, p in enumerate(prompts):
+        idx[b, P - len(p):] = torch.tensor(p, dtype=torch.long)
+        valid[b, P - len(p):] = True
+    return idx.to(device), valid.to(device)
+
+
+@torch.no_grad()
+def prefill(model, tok, prompts, max_new_tokens):
+    """Run the left-padded prompts through the model once, into a preallocated cache sized for the
+    prompts plus max_new_tokens. Returns (last-position logits (B, V), cache)."""
+    idx, valid = left_pad(prompts, tok.id(R.PAD), model.lm_head.weight.device)
+    cache = model.new_cache(len(prompts), idx.size(1) + max_new_tokens)
+    logits, _ = model(idx, valid=valid, cache=cache, last_only=True)
+    return logits[:, -1], cache
+
+
+@torch.no_grad()
+def generate(model, tok, prompts, max_new_tokens, temperature=0.0, top_k=0, top_p=1.0,
+             num_samples=1, generator=None):
+    """Decode every prompt (lists of ids) until <eos> or max_new_tokens. Returns, for each prompt in
+    order and each of its num_samples samples, the list of new ids (ending in <eos> if it ended)."""
+    logits, cache = prefill(model, tok, prompts, max_new_tokens)
+    if num_samples > 1:
+        cache.repeat(num_samples)
+        logits = logits.repeat_interleave(num_samples, dim=0)
+    banned = banned_ids(tok, logits.size(-1))
+    N = logits.size(0)
+    out = torch.full((N, max_new_tokens), tok.eos_id, dtype=torch.long, device=logits.device)
+    done = torch.zeros(N, dtype=torch.bool, device=logits.device)
+    for t in range(max_new_tokens):
+        nxt = sample_next(logits, temperature, top_k, top_p, banned, generator)  # (N,)
+        nxt = torch.where(done, tok.eos_id, nxt)  # finished rows keep feeding <eos>; their output is ignored
+        out[:, t] = nxt
+        done |= nxt == tok.eos_id
+        if t == max_new_tokens - 1 or bool(done.all()):  # the one host sync per step: stopping needs it
+            break
+        logits, _ = model(nxt[:, None], cache=cache, last_only=True)
+        logits = logits[:, -1]
+    rows = []
+    for row in out.tolist():
+        n = row.index(tok.eos_id) + 1 if tok.eos_id in row else len(row)
+        rows.append(row[:n])
+    return rows
+
+
+def question_prompt(tok, ckpt, question):
+    """The method's prompt for a question, as the checkpoint was trained (pauses, thought slots ...)."""
+    cfg = ckpt['config']
+    parts = R.encode_parts(tok, {'question': question, 'steps': [], 'answer': ''})
+    prompt, _ = R.layout(tok, parts, cfg['method'], **R.inference_layout(cfg))
+    return prompt
+
+
+def evaluate(model, tok, ckpt, examples, batch_size=64, max_new_tokens=128, temperature=0.0, top_k=0,
+             top_p=1.0, num_samples=1, generator=None, progress=False):
+    """Decode every example and score it. Returns a dict with accuracy (over all samples),
+    tokens_per_question (mean new tokens per sample, <eos> included), n and the decoded texts."""
+    correct, n_tokens, texts = [], [], []
+    batches = range(0, len(examples), batch_size)
+    if progress:
+        from tqdm import tqdm
+        batches = tqdm(batches, desc='eval', leave=False)
+    for i in batches:
+        chunk = examples[i:i + batch_size]
+        prompts = [question_prompt(tok, ckpt, ex['question']) for ex in chunk]
+        outs = generate(model, tok, prompts, max_new_tokens, temperature, top_k, top_p, num_samples, generator)
+        for j, ids in enumerate(outs):
+            ex = chunk[j // num_samples]
+            text = tok.decode(ids)
+            texts.append(text)
+            correct.append(R.is_correct(text, ex))
+            n_tokens.append(len(ids))
+    return {'accuracy': sum(correct) / len(correct), 'tokens_per_question': sum(n_tokens) / len(n_tokens),
+            'n': len(examples), 'num_samples': num_samples, 'correct': correct, 'texts': texts}
+
+
+def main():
+    from configurator import configure
+    configure(globals(), sys.argv[1:])
+    torch.manual_seed(seed)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    model, tok, ckpt = load_checkpoint(out_dir, device)
+    ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[dtype]
+    ctx = nullcontext() if device == 'cpu' else torch.autocast(device_type='cuda', dtype=ptdtype)
+    cfg = ckpt['config']
+    print(f"checkpoint {out_dir}: method {cfg['method']}, dataset {cfg['dataset']}, iter {ckpt['iter_num']}")
+    decoding = 'greedy' if temperature == 0 else f"temperature {temperature}, top_k {top_k}, top_p {top_p}"
+    if eval:
+        examples = R.load_split(os.path.join('data', cfg['dataset']), eval)
+        examples = examples[:eval_limit] if eval_limit else examples
+        print(f"scoring {len(examples)} examples of {eval}, {decoding}, {num_samples} sample(s) each")
+        t0 = time.time()
+        with ctx:
+            res = evaluate(model, tok, ckpt, examples, batch_size, max_new_tokens, temperature, top_k,
+                           top_p, num_samples, generator, progress=True)
+        for ex, text in list(zip(examples, res['texts'][::num_samples]))[:3]:
+            print(f"--- {ex['question']!r}\n{text!r} (gold: {ex['answer']!r})")
+        summary = {k: v for k, v in res.items() if k not in ('correct', 'texts')}
+        summary.update(method=cfg['method'], split=eval, decoding=decoding, seconds=round(time.time() - t0, 2))
+        print(json.dumps(summary))
+        return
+    question = open(start[5:]).read() if start.startswith('FILE:') else start
+    prompt = question_prompt(tok, ckpt, question.rstrip('\n'))
+    with ctx:
+        outs = generate(model, tok, [prompt], max_new_tokens, temperature, top_k, top_p, num_samples, generator)
+    for ids in outs:
+        print(tok.decode(prompt) + tok.decode(ids))
+        print('---------------')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,40 @@
+"""Bad input gives a clear error naming the problem."""
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from configurator import configure
+from conftest import ROOT
+
+
+def test_overrides_and_types(tmp_path):
+    cfg = {'batch_size': 64, 'learning_rate': 1e-3, 'method': 'cot', 'compile': False}
+    f = tmp_path / 'c.py'
+    f.write_text("batch_size = 8\nmethod = 'nocot'\n")
+    configure(cfg, [str(f), '--learning_rate=1', '--compile=True'])
+    assert cfg == {'batch_size': 8, 'learning_rate': 1.0, 'method': 'nocot', 'compile': True}
+    with pytest.raises(KeyError, match="'batch_sise'"):
+        configure(cfg, ['--batch_sise=3'])
+    with pytest.raises(TypeError, match="'batch_size' expects int"):
+        configure(cfg, ['--batch_size=abc'])
+    with pytest.raises(TypeError, match="'compile' expects bool"):
+        configure(cfg, ['--compile=1'])
+
+
+def run(script, *args, cwd):
+    return subprocess.run([sys.executable, os.path.join(ROOT, script), *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_script_errors_name_the_problem(workdir):
+    r = run('train.py', '--dataset=tiny', '--n_layr=2', cwd=workdir)
+    assert r.returncode != 0 and "unknown config key 'n_layr'" in r.stderr
+    r = run('train.py', '--dataset=nothing_here', cwd=workdir)
+    assert r.returncode != 0 and 'python data/nothing_here/prepare.py' in r.stderr
+    r = run('train.py', '--dataset=tiny', '--block_size=8', '--eval_examples=0', cwd=workdir)
+    assert r.returncode != 0 and 'longer than block_size 8' in r.stderr
+    r = run('sample.py', '--out_dir=missing', cwd=workdir)
+    assert r.returncode != 0 and 'no checkpoint at missing' in r.stderr

@@ -1,0 +1,275 @@
+"""
+One training loop for every method; each method is one marked section below (its batch + its loss).
+    python data/running_sum/prepare.py
+    python train.py config/quickstart.py                    # CoT on CPU, a minute or two
+    python train.py config/quickstart.py --method=nocot     # same model, no steps
+Methods: cot, nocot, pause (baselines of Coconut's Table 1). Config: defaults below, then a config
+file, then --key=value overrides (configurator.py).
+"""
+import math
+import os
+import random
+import sys
+import time
+from contextlib import nullcontext
+
+import numpy as np
+import torch
+
+import reasoning as R
+from model import GPT, GPTConfig
+
+# -----------------------------------------------------------------------------
+# config
+# I/O
+out_dir = 'out'
+init_from = 'scratch'    # 'scratch' | 'resume' (out_dir/ckpt.pt) | 'gpt2*' (HF weights) | path of a checkpoint to start from
+eval_interval = 250      # iterations between evaluations (and checkpoints)
+eval_iters = 20          # valid batches for the valid loss
+eval_examples = 200      # valid questions decoded greedily for the accuracy (0 = skip)
+eval_max_new_tokens = 128
+log_interval = 10
+always_save_checkpoint = True  # else only when the valid loss improves
+# data
+dataset = 'running_sum'  # data/<dataset>/{train,valid}.json, written by data/<dataset>/prepare.py
+method = 'cot'           # cot | nocot | pause
+n_pause = 6              # pause tokens between question and answer (method = pause)
+batch_size = 64
+gradient_accumulation_steps = 1
+# model (ignored when the weights come from a checkpoint or GPT-2)
+n_layer = 4
+n_head = 4
+n_embd = 128
+block_size = 256
+dropout = 0.0
+bias = True
+# AdamW
+learning_rate = 1e-3
+max_iters = 2000
+weight_decay = 0.1
+beta1 = 0.9
+beta2 = 0.95
+grad_clip = 1.0          # 0 = off
+decay_lr = True          # linear warmup then cosine to min_lr; False = constant learning_rate
+warmup_iters = 100
+lr_decay_iters = 2000
+min_lr = 1e-4
+# system
+device = 'cuda' if torch.cuda.is_available() else 'cpu'
+dtype = 'bfloat16' if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else 'float32'
+compile = False          # torch.compile the model (worth it on CUDA; ~2% on CPU for a 30 s compile)
+seed = 1337
+# -----------------------------------------------------------------------------
+config_keys = [k for k, v in globals().items() if not k.startswith('_') and isinstance(v, (int, float, bool, str))]
+
+
+# -----------------------------------------------------------------------------
+# batches shared by every method
+
+def collate(pairs, pad_id, device, block_size):
+    """(prompt, target) id lists -> x (B, T) inputs, y (B, T) next-token labels with -1 where no loss is
+    taken (prompt, padding). Right-padded: padding at the end never influences a real token."""
+    seqs = [p + t for p, t in pairs]
+    T = max(len(s) for s in seqs) - 1
+    if T + 1 > block_size:
+        raise ValueError(f"an example of {T + 1} tokens is longer than block_size {block_size}: raise block_size")
+    x = torch.full((len(seqs), T), pad_id, dtype=torch.long)
+    y = torch.full((len(seqs), T), -1, dtype=torch.long)
+    for b, ((prompt, target), seq) in enumerate(zip(pairs, seqs)):
+        x[b, :len(seq) - 1] = torch.tensor(seq[:-1])
+        y[b, len(prompt) - 1:len(seq) - 1] = torch.tensor(target)  # position i predicts seq[i + 1]
+    return x.to(device), y.to(device)
+
+
+# -----------------------------------------------------------------------------
+# CoT / No-CoT / Pause: plain next-token prediction on the target (steps and answer, or answer only)
+
+def sft_pairs(tok, parts, method, n_pause):
+    return [R.layout(tok, p, method, n_pause=n_pause if method == 'pause' else 0) for p in parts]
+
+
+def sft_loss(model, x, y):
+    _, loss = model(x, y)
+    return loss
+
+
+# -----------------------------------------------------------------------------
+# the loop's helpers
+
+def get_batch(split_parts, tok, generator, cfg):
+    """A random batch of (x, y) for the configured method, drawn with `generator` (checkpointed)."""
+    ix = torch.randint(len(split_parts), (cfg['batch_size'],), generator=generator).tolist()
+    pairs = sft_pairs(tok, [split_parts[i] for i in ix], cfg['method'], cfg['n_pause'])
+    return collate(pairs, tok.id(R.PAD), cfg['device'], cfg['block_size'])
+
+
+def compute_loss(model, batch, cfg):
+    return sft_loss(model, *batch)
+
+
+def get_lr(it, cfg):
+    """Linear warmup, then cosine from learning_rate down to min_lr at lr_decay_iters (nanoGPT)."""
+    if not cfg['decay_lr']:
+        return cfg['learning_rate']
+    if it < cfg['warmup_iters']:
+        return cfg['learning_rate'] * (it + 1) / (cfg['warmup_iters'] + 1)
+    if it > cfg['lr_decay_iters']:
+        return cfg['min_lr']
+    ratio = (it - cfg['warmup_iters']) / max(1, cfg['lr_decay_iters'] - cfg['warmup_iters'])
+    return cfg['min_lr'] + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (cfg['learning_rate'] - cfg['min_lr'])
+
+
+def save_checkpoint(path, state):
+    """Atomic: write a temporary file, then rename, so an interrupted save never leaves half a file."""
+    tmp = path + '.tmp'
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def rng_state(generator):
+    return {'torch': torch.get_rng_state(), 'batches': generator.get_state(), 'numpy': np.random.get_state(),
+            'python': random.getstate(), 'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
+
+
+def set_rng_state(state, generator):
+    torch.set_rng_state(state['torch'])
+    generator.set_state(state['batches'])
+    np.random.set_state(state['numpy'])
+    random.setstate(state['python'])
+    if state['cuda'] is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['cuda'])
+
+
+def load_weights(cfg, tok):
+    """The model (and the checkpoint when resuming) that init_from asks for."""
+    vocab_size = -(-tok.n_vocab // 64) * 64  # round up to a multiple of 64: faster matmuls
+    if cfg['init_from'] == 'scratch':
+        args = dict(block_size=cfg['block_size'], vocab_size=vocab_size, n_layer=cfg['n_layer'],
+                    n_head=cfg['n_head'], n_embd=cfg['n_embd'], dropout=cfg['dropout'], bias=cfg['bias'])
+        print(f"new model from scratch: {args}")
+        return GPT(GPTConfig(**args)), None
+    if cfg['init_from'].startswith('gpt2') and not os.path.exists(cfg['init_from']):
+        assert tok.kind == 'gpt2', f"{cfg['init_from']} needs the gpt2 tokenizer; dataset {cfg['dataset']} uses {tok.kind}"
+        return GPT.from_pretrained(cfg['init_from'], dropout=cfg['dropout']), None
+    path = os.path.join(cfg['out_dir'], 'ckpt.pt') if cfg['init_from'] == 'resume' else cfg['init_from']
+    path = os.path.join(path, 'ckpt.pt') if os.path.isdir(path) else path
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"init_from={cfg['init_from']!r}: no checkpoint at {path}")
+    ckpt = torch.load(path, map_location=cfg['device'], weights_only=False)
+    if ckpt['meta'] != R.load_meta(os.path.join('data', cfg['dataset'])):
+        raise ValueError(f"{path} was trained with another tokenizer than dataset {cfg['dataset']!r} uses")
+    trained = ckpt['config']['method']
+    if cfg['init_from'] == 'resume' and trained != cfg['method']:
+        raise ValueError(f"{path} was trained with method={trained!r}; cannot resume it as method={cfg['method']!r}")
+    model = GPT(GPTConfig(**ckpt['model_args']))
+    model.load_state_dict(ckpt['model'])
+    print(f"weights from {path} (method {trained}, iter {ckpt['iter_num']})")
+    return model, ckpt if cfg['init_from'] == 'resume' else None
+
+
+@torch.no_grad()
+def evaluate(model, valid_parts, valid_examples, tok, cfg, ctx):
+    """Valid loss on fixed batches (a fixed seed: comparable across evals, no effect on training's
+    randomness) and greedy accuracy on the first eval_examples questions."""
+    from sample import evaluate as decode_and_score
+    model.eval()
+    g = torch.Generator().manual_seed(0)
+    losses = []
+    for _ in range(cfg['eval_iters']):
+        with ctx:
+            losses.append(compute_loss(model, get_batch(valid_parts, tok, g, cfg), cfg).item())
+    out = {'val_loss': sum(losses) / len(losses)}
+    if cfg['eval_examples']:
+        with ctx:
+            res = decode_and_score(model, tok, {'config': cfg}, valid_examples[:cfg['eval_examples']],
+                                   batch_size=cfg['batch_size'], max_new_tokens=cfg['eval_max_new_tokens'])
+        out.update(val_acc=res['accuracy'], val_tokens=res['tokens_per_question'])
+    model.train()
+    return out
+
+
+def main():
+    from configurator import configure
+    configure(globals(), sys.argv[1:])
+    cfg = {k: globals()[k] for k in config_keys}  # what the checkpoint records
+    assert method in ('cot', 'nocot', 'pause'), f"unknown method {method!r}"
+    torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    generator = torch.Generator().manual_seed(seed)  # draws the training batches
+    device_type = 'cuda' if 'cuda' in device else 'cpu'
+    if device_type == 'cuda':
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[dtype]
+    ctx = nullcontext() if device_type == 'cpu' else torch.autocast(device_type=device_type, dtype=ptdtype)
+
+    data_dir = os.path.join('data', dataset)
+    meta = R.load_meta(data_dir)
+    tok = R.get_tokenizer(meta)
+    train_examples, valid_examples = R.load_split(data_dir, 'train'), R.load_split(data_dir, 'valid')
+    train_parts = [R.encode_parts(tok, ex) for ex in train_examples]
+    valid_parts = [R.encode_parts(tok, ex) for ex in valid_examples]
+    print(f"{dataset}: {len(train_parts):,} train / {len(valid_parts):,} valid examples, {tok.kind} tokenizer "
+          f"({tok.n_vocab} ids), method {method}, {batch_size * gradient_accumulation_steps} examples per step")
+
+    model, ckpt = load_weights(cfg, tok)
+    model.to(device)
+    print(f"{model.get_num_params() / 1e6:.2f}M parameters (non-embedding)")
+    optimizer = model.configure_optimizers(weight_decay, learning_rate, (beta1, beta2), device_type)
+    iter_num, best_val_loss = 0, float('inf')
+    if ckpt is not None:
+        optimizer.load_state_dict(ckpt['optimizer'])
+        iter_num, best_val_loss = ckpt['iter_num'], ckpt['best_val_loss']
+        set_rng_state(ckpt['rng'], generator)
+        print(f"resuming at iter {iter_num}")
+    raw_model = model
+    if compile:
+        print("compiling the model (takes a minute)...")
+        model = torch.compile(model)
+    os.makedirs(out_dir, exist_ok=True)
+
+    model.train()
+    t0, tokens = time.time(), 0
+    while True:
+        if iter_num % eval_interval == 0 or iter_num == max_iters:
+            stats = evaluate(model, valid_parts, valid_examples, tok, cfg, ctx)
+            print(f"eval iter {iter_num}: " + ', '.join(f"{k} {v:.4f}" for k, v in stats.items()))
+            if stats['val_loss'] < best_val_loss or always_save_checkpoint:
+                best_val_loss = min(best_val_loss, stats['val_loss'])
+                save_checkpoint(os.path.join(out_dir, 'ckpt.pt'), {
+                    'model': raw_model.state_dict(), 'model_args': vars(raw_model.config),
+                    'optimizer': optimizer.state_dict(), 'iter_num': iter_num, 'best_val_loss': best_val_loss,
+                    'config': cfg, 'meta': meta, 'rng': rng_state(generator), 'stats': stats})
+        if iter_num >= max_iters:
+            break
+
+        lr = get_lr(iter_num, cfg)
+        for group in optimizer.param_groups:
+            group['lr'] = lr
+        for _ in range(gradient_accumulation_steps):
+            batch = get_batch(train_parts, tok, generator, cfg)
+            tokens += batch[0].numel()
+            with ctx:
+                loss = compute_loss(model, batch, cfg) / gradient_accumulation_steps
+            loss.backward()
+        if not math.isfinite(loss.item()):
+            print(f"iter {iter_num}: loss is {loss.item()}; stopping. The last good checkpoint is in {out_dir}")
+            sys.exit(1)
+        if grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+        if iter_num % log_interval == 0:
+            dt = time.time() - t0
+            lossf = loss.item() * gradient_accumulation_steps
+            mfu = raw_model.estimate_mfu(tokens / dt, block_size, device) if dt > 0 else None
+            print(f"iter {iter_num}: loss {lossf:.6f}, lr {lr:.2e}, {tokens / dt:,.0f} tok/s"
+                  + (f", mfu {mfu * 100:.1f}%" if mfu else ''))
+            t0, tokens = time.time(), 0
+        iter_num += 1
+
+
+if __name__ == '__main__':
+    main()
