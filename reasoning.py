@@ -1,6 +1,7 @@
 """
 What train.py and sample.py share: special tokens, the two tokenizers, reading the data splits,
-the sequence layout of every method, and answer scoring. Nothing here knows about torch modules.
+the sequence layout of every method, answer scoring, and the continuous-thought forward that
+Coconut and CODI use in training and in decoding alike.
 
 Example format (Coconut's JSON): {"question": str, "steps": [str, ...], "answer": str}.
 A split is a JSON list of examples in data/<task>/<split>.json; data/<task>/meta.json says which
@@ -9,6 +10,8 @@ tokenizer the task uses (and holds the word vocabulary for the synthetic tasks).
 import json
 import os
 import re
+
+import torch
 
 # -----------------------------------------------------------------------------
 # special tokens: one set for every method, so any checkpoint decodes with any tokenizer
@@ -116,6 +119,55 @@ def save_splits(data_dir, splits, tokenizer):
         json.dump(meta, f)
 
 
+def sample_split(make, size, exclude, unique=True):
+    """size examples from make() whose questions are not in exclude (which grows with them), so that
+    train never holds a valid/test question; unique: no repeats within the split either. When the
+    question space runs out (1000 misses in a row) repeats are allowed, with a warning."""
+    out, seen, misses = [], set(), 0
+    while len(out) < size:
+        ex = make()
+        q = ex['question']
+        if misses < 1000 and (q in exclude or (unique and q in seen)):
+            misses += 1
+            if misses == 1000:
+                print(f"warning: question space exhausted after {len(out):,} examples, allowing repeats")
+            continue
+        misses = 0 if misses < 1000 else misses  # once exhausted, stay so
+        seen.add(q)
+        out.append(ex)
+    exclude |= seen
+    return out
+
+
+def generate_splits(make, n_test, n_valid, n_train, unique_train=False):
+    """{test, valid, train} from a generator. Test is drawn first, so the held-out sets do not depend
+    on the train size; train never holds a held-out question; train repeats are allowed by default
+    (i.i.d. draws, as fresh examples every step)."""
+    seen = set()
+    splits = {'test': sample_split(make, n_test, seen)}
+    splits['valid'] = sample_split(make, n_valid, seen)
+    splits['train'] = sample_split(make, n_train, seen, unique=unique_train)
+    return splits
+
+
+def fetch(url, offline_hint):
+    """Text at url (for the downloaders; never used by tests). GitHub serves files kept in Git LFS as
+    a pointer from raw.githubusercontent.com: those are fetched again from media.githubusercontent.com."""
+    import urllib.request
+    try:
+        with urllib.request.urlopen(url, timeout=120) as r:
+            text = r.read().decode('utf-8')
+        if text.startswith('version https://git-lfs'):
+            media = url.replace('raw.githubusercontent.com/', 'media.githubusercontent.com/media/')
+            with urllib.request.urlopen(media, timeout=120) as r:
+                text = r.read().decode('utf-8')
+    except OSError as e:  # URLError, HTTPError and timeouts are all OSErrors
+        raise SystemExit(f"could not download {url} ({e}). {offline_hint}")
+    if text.startswith('version https://git-lfs'):
+        raise SystemExit(f"{url} returned a Git LFS pointer, not the data")
+    return text
+
+
 def load_meta(data_dir):
     path = os.path.join(data_dir, 'meta.json')
     if not os.path.exists(path):
@@ -153,9 +205,10 @@ def encode_parts(tok, ex):
     return question, steps, answer
 
 
-def layout(tok, parts, method, n_steps=None, n_latent=0, n_pause=0):
+def layout(tok, parts, method, n_steps=None, n_latent=0, n_pause=0, slot=LATENT):
     """(prompt, target) of one example. n_steps: how many of the last steps stay explicit (default all
-    for cot, none otherwise); n_latent: thought slots between <bot> and <eot>; n_pause: pause tokens."""
+    for cot, none otherwise); n_latent: thought slots between <bot> and <eot> (slot: the token that
+    marks them; Coconut's pause-as-thought ablation puts <pause> there); n_pause: pause tokens."""
     question, steps, answer = parts
     if n_steps is None:
         n_steps = len(steps) if method == 'cot' else 0
@@ -164,14 +217,19 @@ def layout(tok, parts, method, n_steps=None, n_latent=0, n_pause=0):
     if n_pause:
         prompt += [tok.id(PAUSE)] * n_pause
     if n_latent:
-        prompt += [tok.id(BOT)] + [tok.id(LATENT)] * n_latent + [tok.id(EOT)]
+        prompt += [tok.id(BOT)] + [tok.id(slot)] * n_latent + [tok.id(EOT)]
     return prompt, kept + answer
 
 
-def inference_layout(cfg):
-    """The layout knobs a checkpoint's method decodes with, from its training config."""
+def inference_layout(cfg, stage=None):
+    """The layout knobs a checkpoint's method decodes with, from its training config (and, for
+    Coconut, the curriculum stage it reached: a fixed number of thoughts, then the rest is generated)."""
     if cfg['method'] == 'pause':
         return {'n_pause': cfg['n_pause']}
+    if cfg['method'] == 'coconut':
+        stage = cfg['max_latent_stage'] if stage is None else min(stage, cfg['max_latent_stage'])
+        n_latent = 0 if cfg['no_thoughts'] else stage * cfg['c_thought']
+        return {'n_steps': 0, 'n_latent': n_latent, 'slot': PAUSE if cfg['pause_as_thought'] else LATENT}
     return {}
 
 
@@ -191,3 +249,44 @@ def normalize(answer):
 
 def is_correct(generated_text, example):
     return extract_answer(generated_text) == normalize(example['answer'])
+
+
+# -----------------------------------------------------------------------------
+# continuous thoughts (Coconut, CODI): the input embedding of a <latent> slot is the last hidden state
+# (after ln_f) of the position before it, optionally mapped by `thought` (CODI's projection).
+
+def thought_forward(model, idx, valid, is_latent, cache=None, thought=None, last_only=False, hidden=False):
+    """Forward over idx (B, T) where is_latent (B, T) marks thought slots. Every row's slots must be
+    contiguous and start in the same column (left-pad the prompts), so the j-th thought of every row
+    is computed in one batched pass. n thought columns cost n+1 passes on the KV cache: one up to the
+    first thought, one per thought, the last thought together with everything after it. Rows with
+    fewer thoughts hold real tokens in the later thought columns; those keep their token embedding.
+    Gradients flow through every thought (use a growing cache, the default, when training).
+    Returns (logits: (B, T, V), or (B, 1, V) with last_only; hiddens: with hidden=True the n_layer+1
+    states (B, T, C) of every position, else None; probe: (B, n, V) the LM head applied to each
+    thought, i.e. the tokens it 'decodes to', or None without thoughts)."""
+    cols = is_latent.any(0).nonzero().flatten().tolist()  # one host sync per batch
+    if cache is None:
+        cache = model.new_cache(idx.size(0))
+    if not cols:
+        logits, _, hiddens = model(idx, valid=valid, cache=cache, last_only=last_only, hidden=True)
+        return logits, (hiddens if hidden else None), None
+    first, last, T = cols[0], cols[-1], idx.size(1)
+    assert cols == list(range(first, last + 1)) and first > 0, "thought slots must be contiguous columns after a prefix"
+    emb = model.transformer.wte(idx)  # (B, T, C); slot rows are placeholders, replaced below
+    # pass 0: everything before the first thought
+    logits, _, h = model(embeds=emb[:, :first], valid=valid[:, :first], cache=cache, last_only=last_only, hidden=True)
+    outs, probes, hiddens = [logits], [], h
+    for col in cols:  # one pass per thought column; the last one also runs the rest of the sequence
+        prev = h[-1][:, -1:]  # (B, 1, C) last hidden state (after ln_f) of the previous position
+        probes.append(model.lm_head(prev))
+        x = thought(prev) if thought is not None else prev
+        x = torch.where(is_latent[:, col:col + 1, None], x, emb[:, col:col + 1])  # (B, 1, C)
+        end = col + 1 if col < last else T
+        chunk = torch.cat([x, emb[:, col + 1:end]], dim=1)
+        logits, _, h = model(embeds=chunk, valid=valid[:, col:end], cache=cache, last_only=last_only, hidden=True)
+        outs.append(logits)
+        if hidden:
+            hiddens = [torch.cat([a, b], dim=1) for a, b in zip(hiddens, h)]
+    logits = logits if last_only else torch.cat(outs, dim=1)
+    return logits, (hiddens if hidden else None), torch.cat(probes, dim=1)

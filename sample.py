@@ -28,6 +28,7 @@ max_new_tokens = 128     # generation budget per question
 temperature = 0.0        # 0 = greedy
 top_k = 0                # keep the k most likely tokens (0 = off)
 top_p = 1.0              # nucleus: keep the smallest set with mass >= top_p (1.0 = off)
+probe = False            # continuous thoughts: print the top tokens each thought decodes to (LM head)
 batch_size = 64          # questions decoded together
 seed = 1337
 device = 'cuda' if torch.cuda.is_available() else 'cpu'
@@ -93,21 +94,28 @@ def left_pad(prompts, pad_id, device):
 
 
 @torch.no_grad()
-def prefill(model, tok, prompts, max_new_tokens):
+def prefill(model, tok, prompts, max_new_tokens, thought=None):
     """Run the left-padded prompts through the model once, into a preallocated cache sized for the
-    prompts plus max_new_tokens. Returns (last-position logits (B, V), cache)."""
+    prompts plus max_new_tokens, capped at block_size. <latent> slots become continuous thoughts
+    (one cached position each; thought maps a hidden state to the next input, None = Coconut's
+    identity). Returns (last-position logits (B, V), cache, probe (B, n_thoughts, V) or None)."""
     idx, valid = left_pad(prompts, tok.id(R.PAD), model.lm_head.weight.device)
-    cache = model.new_cache(len(prompts), idx.size(1) + max_new_tokens)
-    logits, _ = model(idx, valid=valid, cache=cache, last_only=True)
-    return logits[:, -1], cache
+    block_size = model.config.block_size
+    if idx.size(1) >= block_size:
+        raise ValueError(f"a prompt of {idx.size(1)} tokens leaves no room to generate in block_size {block_size}")
+    cache = model.new_cache(len(prompts), min(idx.size(1) + max_new_tokens, block_size))
+    logits, _, probe = R.thought_forward(model, idx, valid, idx == tok.id(R.LATENT), cache, thought, last_only=True)
+    return logits[:, -1], cache, probe
 
 
 @torch.no_grad()
 def generate(model, tok, prompts, max_new_tokens, temperature=0.0, top_k=0, top_p=1.0,
-             num_samples=1, generator=None):
-    """Decode every prompt (lists of ids) until <eos> or max_new_tokens. Returns, for each prompt in
-    order and each of its num_samples samples, the list of new ids (ending in <eos> if it ended)."""
-    logits, cache = prefill(model, tok, prompts, max_new_tokens)
+             num_samples=1, generator=None, thought=None):
+    """Decode every prompt (lists of ids) until <eos> or max_new_tokens, or until block_size is full.
+    Returns, for each prompt in order and each of its num_samples samples, the list of new ids
+    (ending in <eos> if it ended)."""
+    logits, cache, _ = prefill(model, tok, prompts, max_new_tokens, thought)
+    max_new_tokens = cache.max_len - cache.length  # the budget, capped so that it fits block_size
     if num_samples > 1:
         cache.repeat(num_samples)
         logits = logits.repeat_interleave(num_samples, dim=0)
@@ -133,16 +141,30 @@ def generate(model, tok, prompts, max_new_tokens, temperature=0.0, top_k=0, top_
 
 def question_prompt(tok, ckpt, question):
     """The method's prompt for a question, as the checkpoint was trained (pauses, thought slots ...)."""
-    cfg = ckpt['config']
     parts = R.encode_parts(tok, {'question': question, 'steps': [], 'answer': ''})
-    prompt, _ = R.layout(tok, parts, cfg['method'], **R.inference_layout(cfg))
+    prompt, _ = R.layout(tok, parts, ckpt['config']['method'], **R.inference_layout(ckpt['config'], ckpt.get('stage')))
     return prompt
+
+
+def probe_thoughts(model, tok, ckpt, question, k=5):
+    """Coconut's 'latent search' view: the top-k tokens each continuous thought decodes to through
+    the LM head (on ProsQA, the frontier nodes of the search)."""
+    prompt = question_prompt(tok, ckpt, question)
+    _, _, probe = prefill(model, tok, [prompt], 1)
+    if probe is None:
+        return []
+    logits = probe[0].float()  # (n_thoughts, V)
+    logits[:, banned_ids(tok, logits.size(-1))] = -float('inf')  # rank only ids the tokenizer can decode
+    probs = logits.softmax(-1)
+    top = probs.topk(k, dim=-1)
+    return [[(tok.decode([i]), p) for i, p in zip(ids.tolist(), ps.tolist())] for ids, ps in zip(top.indices, top.values)]
 
 
 def evaluate(model, tok, ckpt, examples, batch_size=64, max_new_tokens=128, temperature=0.0, top_k=0,
              top_p=1.0, num_samples=1, generator=None, progress=False):
     """Decode every example and score it. Returns a dict with accuracy (over all samples),
-    tokens_per_question (mean new tokens per sample, <eos> included), n and the decoded texts."""
+    tokens_per_question (mean new tokens per sample: <eos> included, each continuous thought counted
+    as one), n and the decoded texts."""
     correct, n_tokens, texts = [], [], []
     batches = range(0, len(examples), batch_size)
     if progress:
@@ -157,7 +179,7 @@ def evaluate(model, tok, ckpt, examples, batch_size=64, max_new_tokens=128, temp
             text = tok.decode(ids)
             texts.append(text)
             correct.append(R.is_correct(text, ex))
-            n_tokens.append(len(ids))
+            n_tokens.append(len(ids) + prompts[j // num_samples].count(tok.id(R.LATENT)))  # a thought counts as a token
     return {'accuracy': sum(correct) / len(correct), 'tokens_per_question': sum(n_tokens) / len(n_tokens),
             'n': len(examples), 'num_samples': num_samples, 'correct': correct, 'texts': texts}
 
@@ -171,7 +193,9 @@ def main():
     ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[dtype]
     ctx = nullcontext() if device == 'cpu' else torch.autocast(device_type='cuda', dtype=ptdtype)
     cfg = ckpt['config']
-    print(f"checkpoint {out_dir}: method {cfg['method']}, dataset {cfg['dataset']}, iter {ckpt['iter_num']}")
+    print(f"checkpoint {out_dir}: method {cfg['method']}, dataset {cfg['dataset']}, iter {ckpt['iter_num']}"
+          + (f", stage {ckpt['stage']}: {R.inference_layout(cfg, ckpt['stage'])['n_latent']} thoughts"
+             if cfg['method'] == 'coconut' else ''))
     decoding = 'greedy' if temperature == 0 else f"temperature {temperature}, top_k {top_k}, top_p {top_p}"
     if eval:
         examples = R.load_split(os.path.join('data', cfg['dataset']), eval)
@@ -189,6 +213,9 @@ def main():
         return
     question = open(start[5:]).read() if start.startswith('FILE:') else start
     prompt = question_prompt(tok, ckpt, question.rstrip('\n'))
+    if probe:
+        for j, top in enumerate(probe_thoughts(model, tok, ckpt, question.rstrip('\n'))):
+            print(f"thought {j + 1}: " + '  '.join(f"{t!r} {p:.2f}" for t, p in top))
     with ctx:
         outs = generate(model, tok, [prompt], max_new_tokens, temperature, top_k, top_p, num_samples, generator)
     for ids in outs:

@@ -3,7 +3,7 @@ One training loop for every method; each method is one marked section below (its
     python data/running_sum/prepare.py
     python train.py config/quickstart.py                    # CoT on CPU, a minute or two
     python train.py config/quickstart.py --method=nocot     # same model, no steps
-Methods: cot, nocot, pause (baselines of Coconut's Table 1). Config: defaults below, then a config
+Methods: cot, nocot, pause (baselines of Coconut's Table 1), coconut. Config: defaults below, then a config
 file, then --key=value overrides (configurator.py).
 """
 import math
@@ -15,6 +15,7 @@ from contextlib import nullcontext
 
 import numpy as np
 import torch
+from torch.nn import functional as F
 
 import reasoning as R
 from model import GPT, GPTConfig
@@ -32,8 +33,19 @@ log_interval = 10
 always_save_checkpoint = True  # else only when the valid loss improves
 # data
 dataset = 'running_sum'  # data/<dataset>/{train,valid}.json, written by data/<dataset>/prepare.py
-method = 'cot'           # cot | nocot | pause
+method = 'cot'           # cot | nocot | pause | coconut
 n_pause = 6              # pause tokens between question and answer (method = pause)
+# Coconut (method = coconut)
+c_thought = 1            # continuous thoughts per replaced step (ProsQA 1, GSM8k 2)
+epochs_per_stage = 5.0   # stage k = start_stage + epoch // epochs_per_stage (fractions fine for big generated sets)
+max_latent_stage = 6     # stages past this remove every step; the thought count stays capped
+start_stage = 0          # 1 when init_from is a CoT checkpoint: stage 0 (plain CoT) is done already
+pad_latent_to_max = True # past max stage: always max_latent_stage*c thoughts (else min with the chain's steps)
+uniform_prob = 0.0       # probability that an example's stage is drawn uniformly (mixing prevents forgetting)
+reset_optimizer = True   # fresh AdamW state at each stage change, as the official code
+no_curriculum = False    # ablation: the final stage from the first step
+no_thoughts = False      # ablation: steps removed by the curriculum, no thoughts in their place
+pause_as_thought = False # ablation: thought slots hold a learned <pause> token instead of hidden states
 batch_size = 64
 gradient_accumulation_steps = 1
 # model (ignored when the weights come from a checkpoint or GPT-2)
@@ -66,19 +78,24 @@ config_keys = [k for k, v in globals().items() if not k.startswith('_') and isin
 # -----------------------------------------------------------------------------
 # batches shared by every method
 
-def collate(pairs, pad_id, device, block_size):
+def collate(pairs, pad_id, device, block_size, align=None):
     """(prompt, target) id lists -> x (B, T) inputs, y (B, T) next-token labels with -1 where no loss is
-    taken (prompt, padding). Right-padded: padding at the end never influences a real token."""
+    taken (prompt, padding), valid (B, T) bool (False on padding). Right-padded, so padding at the end
+    never influences a real token; align (one index per row) adds left padding so that those indices
+    share a column (Coconut: the first thought slot of every row)."""
     seqs = [p + t for p, t in pairs]
-    T = max(len(s) for s in seqs) - 1
+    left = [0] * len(seqs) if align is None else [max(align) - a for a in align]
+    T = max(l + len(s) for l, s in zip(left, seqs)) - 1
     if T + 1 > block_size:
         raise ValueError(f"an example of {T + 1} tokens is longer than block_size {block_size}: raise block_size")
     x = torch.full((len(seqs), T), pad_id, dtype=torch.long)
     y = torch.full((len(seqs), T), -1, dtype=torch.long)
-    for b, ((prompt, target), seq) in enumerate(zip(pairs, seqs)):
-        x[b, :len(seq) - 1] = torch.tensor(seq[:-1])
-        y[b, len(prompt) - 1:len(seq) - 1] = torch.tensor(target)  # position i predicts seq[i + 1]
-    return x.to(device), y.to(device)
+    valid = torch.zeros(len(seqs), T, dtype=torch.bool)
+    for b, ((prompt, target), seq, l) in enumerate(zip(pairs, seqs, left)):
+        x[b, l:l + len(seq) - 1] = torch.tensor(seq[:-1])
+        y[b, l + len(prompt) - 1:l + len(seq) - 1] = torch.tensor(target)  # position i predicts seq[i + 1]
+        valid[b, l:l + len(seq) - 1] = True
+    return x.to(device), y.to(device), valid.to(device)
 
 
 # -----------------------------------------------------------------------------
@@ -89,21 +106,68 @@ def sft_pairs(tok, parts, method, n_pause):
 
 
 def sft_loss(model, x, y):
-    _, loss = model(x, y)
+    _, loss = model(x, y)  # right padding only: plain causal attention, no mask needed
     return loss
+
+
+# -----------------------------------------------------------------------------
+# Coconut (Hao et al., 2024): stage k replaces the first k steps by k*c continuous thoughts
+#   Q \n <bot> [h][h]..[h] <eot> S(k+1) \n ... Sn \n ### A <eos>    loss on S(k+1).. and the answer only
+# A thought's input embedding is the last hidden state (after ln_f) of the position before it
+# (reasoning.thought_forward). Stage = start_stage + epoch // epochs_per_stage; past max_latent_stage
+# every step is gone. Inference: the checkpoint's stage of thoughts, then greedy decoding.
+
+def coconut_stage(iter_num, n_train, cfg):
+    """The curriculum stage at an iteration (epochs counted in examples seen)."""
+    if cfg['no_curriculum']:
+        return cfg['max_latent_stage'] + 1
+    epoch = iter_num * cfg['batch_size'] * cfg['gradient_accumulation_steps'] / n_train
+    return cfg['start_stage'] + int(epoch // cfg['epochs_per_stage'])
+
+
+def coconut_layout(tok, parts, stage, cfg, generator):
+    """(prompt, target) of one example at a stage, following the official code: a chain with fewer
+    than k steps loses all of them (and still gets k*c thoughts); with probability uniform_prob the
+    example's stage is drawn uniformly from 0..len(steps) instead."""
+    n = len(parts[1])
+    if cfg['uniform_prob'] > 0 and torch.rand(1, generator=generator).item() < cfg['uniform_prob']:
+        stage = int(torch.randint(n + 1, (1,), generator=generator))
+    if stage > cfg['max_latent_stage']:
+        n_skip = n
+        n_latent = cfg['max_latent_stage'] if cfg['pad_latent_to_max'] else min(n, cfg['max_latent_stage'])
+    else:
+        n_skip, n_latent = stage, stage
+    n_latent = 0 if cfg['no_thoughts'] else n_latent * cfg['c_thought']
+    slot = R.PAUSE if cfg['pause_as_thought'] else R.LATENT
+    return R.layout(tok, parts, 'coconut', n_steps=max(n - n_skip, 0), n_latent=n_latent, slot=slot)
+
+
+def coconut_loss(model, x, y, valid, is_latent):
+    logits, _, _ = R.thought_forward(model, x, valid, is_latent)
+    return F.cross_entropy(logits.flatten(0, 1).float(), y.flatten(), ignore_index=-1)
 
 
 # -----------------------------------------------------------------------------
 # the loop's helpers
 
-def get_batch(split_parts, tok, generator, cfg):
-    """A random batch of (x, y) for the configured method, drawn with `generator` (checkpointed)."""
+def get_batch(split_parts, tok, generator, cfg, stage=0):
+    """A random batch for the configured method, drawn with `generator` (checkpointed)."""
     ix = torch.randint(len(split_parts), (cfg['batch_size'],), generator=generator).tolist()
-    pairs = sft_pairs(tok, [split_parts[i] for i in ix], cfg['method'], cfg['n_pause'])
-    return collate(pairs, tok.id(R.PAD), cfg['device'], cfg['block_size'])
+    parts = [split_parts[i] for i in ix]
+    pad = tok.id(R.PAD)
+    if cfg['method'] == 'coconut':
+        pairs = [coconut_layout(tok, p, stage, cfg, generator) for p in parts]
+        slot = tok.id(R.LATENT)  # align the first thought (or the end of a thought-less prompt)
+        align = [p.index(slot) if slot in p else len(p) for p, _ in pairs]
+        x, y, valid = collate(pairs, pad, cfg['device'], cfg['block_size'], align)
+        return x, y, valid, x == slot
+    pairs = sft_pairs(tok, parts, cfg['method'], cfg['n_pause'])
+    return collate(pairs, pad, cfg['device'], cfg['block_size'])[:2]
 
 
 def compute_loss(model, batch, cfg):
+    if cfg['method'] == 'coconut':
+        return coconut_loss(model, *batch)
     return sft_loss(model, *batch)
 
 
@@ -168,20 +232,20 @@ def load_weights(cfg, tok):
 
 
 @torch.no_grad()
-def evaluate(model, valid_parts, valid_examples, tok, cfg, ctx):
+def evaluate(model, valid_parts, valid_examples, tok, cfg, ctx, stage):
     """Valid loss on fixed batches (a fixed seed: comparable across evals, no effect on training's
-    randomness) and greedy accuracy on the first eval_examples questions."""
+    randomness) and greedy accuracy on the first eval_examples questions, both at the current stage."""
     from sample import evaluate as decode_and_score
     model.eval()
     g = torch.Generator().manual_seed(0)
     losses = []
     for _ in range(cfg['eval_iters']):
         with ctx:
-            losses.append(compute_loss(model, get_batch(valid_parts, tok, g, cfg), cfg).item())
+            losses.append(compute_loss(model, get_batch(valid_parts, tok, g, cfg, stage), cfg).item())
     out = {'val_loss': sum(losses) / len(losses)}
     if cfg['eval_examples']:
         with ctx:
-            res = decode_and_score(model, tok, {'config': cfg}, valid_examples[:cfg['eval_examples']],
+            res = decode_and_score(model, tok, {'config': cfg, 'stage': stage}, valid_examples[:cfg['eval_examples']],
                                    batch_size=cfg['batch_size'], max_new_tokens=cfg['eval_max_new_tokens'])
         out.update(val_acc=res['accuracy'], val_tokens=res['tokens_per_question'])
     model.train()
@@ -192,7 +256,7 @@ def main():
     from configurator import configure
     configure(globals(), sys.argv[1:])
     cfg = {k: globals()[k] for k in config_keys}  # what the checkpoint records
-    assert method in ('cot', 'nocot', 'pause'), f"unknown method {method!r}"
+    assert method in ('cot', 'nocot', 'pause', 'coconut'), f"unknown method {method!r}"
     torch.manual_seed(seed)
     random.seed(seed)
     np.random.seed(seed)
@@ -231,16 +295,26 @@ def main():
 
     model.train()
     t0, tokens = time.time(), 0
+    stage = coconut_stage(iter_num, len(train_parts), cfg) if method == 'coconut' else 0
     while True:
+        if method == 'coconut':
+            new_stage = coconut_stage(iter_num, len(train_parts), cfg)
+            if new_stage != stage:
+                print(f"iter {iter_num}: Coconut stage {stage} -> {new_stage}"
+                      + (", optimizer reset" if reset_optimizer else ''))
+                if reset_optimizer:
+                    optimizer = raw_model.configure_optimizers(weight_decay, learning_rate, (beta1, beta2), device_type)
+                stage = new_stage
         if iter_num % eval_interval == 0 or iter_num == max_iters:
-            stats = evaluate(model, valid_parts, valid_examples, tok, cfg, ctx)
-            print(f"eval iter {iter_num}: " + ', '.join(f"{k} {v:.4f}" for k, v in stats.items()))
+            stats = evaluate(model, valid_parts, valid_examples, tok, cfg, ctx, stage)
+            print(f"eval iter {iter_num}" + (f" (stage {stage})" if method == 'coconut' else '') + ": "
+                  + ', '.join(f"{k} {v:.4f}" for k, v in stats.items()))
             if stats['val_loss'] < best_val_loss or always_save_checkpoint:
                 best_val_loss = min(best_val_loss, stats['val_loss'])
                 save_checkpoint(os.path.join(out_dir, 'ckpt.pt'), {
                     'model': raw_model.state_dict(), 'model_args': vars(raw_model.config),
                     'optimizer': optimizer.state_dict(), 'iter_num': iter_num, 'best_val_loss': best_val_loss,
-                    'config': cfg, 'meta': meta, 'rng': rng_state(generator), 'stats': stats})
+                    'config': cfg, 'meta': meta, 'rng': rng_state(generator), 'stats': stats, 'stage': stage})
         if iter_num >= max_iters:
             break
 
@@ -248,7 +322,7 @@ def main():
         for group in optimizer.param_groups:
             group['lr'] = lr
         for _ in range(gradient_accumulation_steps):
-            batch = get_batch(train_parts, tok, generator, cfg)
+            batch = get_batch(train_parts, tok, generator, cfg, stage)
             tokens += batch[0].numel()
             with ctx:
                 loss = compute_loss(model, batch, cfg) / gradient_accumulation_steps

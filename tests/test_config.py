@@ -4,8 +4,9 @@ import subprocess
 import sys
 
 import pytest
-import torch
 
+import reasoning as R
+import sample as S
 from configurator import configure
 from conftest import ROOT
 
@@ -38,3 +39,11 @@ def test_script_errors_name_the_problem(workdir):
     assert r.returncode != 0 and 'longer than block_size 8' in r.stderr
     r = run('sample.py', '--out_dir=missing', cwd=workdir)
     assert r.returncode != 0 and 'no checkpoint at missing' in r.stderr
+
+
+def test_prompt_longer_than_block_size(tiny_model):
+    tok = R.WordTokenizer([str(i) for i in range(10)])
+    with pytest.raises(ValueError, match='prompt of 64 tokens leaves no room'):
+        S.generate(tiny_model, tok, [[9] * 64], 10)
+    out = S.generate(tiny_model, tok, [[9] * 60], 10)[0]  # the budget is capped to fit
+    assert len(out) <= 4

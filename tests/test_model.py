@@ -4,7 +4,6 @@ import os
 import struct
 
 import torch
-import torch.nn.functional as F
 
 from model import GPT, GPTConfig
 

@@ -1,7 +1,6 @@
 """Tokenizers: round trips with special tokens, ids that never collide, BPE with the network off."""
 import socket
 
-import pytest
 
 import reasoning as R
 

@@ -1,7 +1,6 @@
 """train.py end to end on a tiny model: the loss falls, resuming reproduces the uninterrupted run,
 the checkpoint decodes with sample.py."""
 import json
-import os
 import re
 
 import pytest
@@ -17,8 +16,13 @@ def losses(stdout):
     return {int(i): float(l) for i, l in re.findall(r'^iter (\d+): loss ([\d.]+)', stdout, re.M)}
 
 
-@pytest.mark.parametrize('method', ['cot', 'pause'])
+# Coconut: an epoch is 125 iterations here, so stages change at iterations 5, 10, 15 (optimizer resets)
+COCONUT = ['--epochs_per_stage=0.04', '--max_latent_stage=2', '--c_thought=2']
+
+
+@pytest.mark.parametrize('method', ['cot', 'pause', 'coconut'])
 def test_loss_falls_and_resume_is_exact(workdir, method):
+    TINY = globals()['TINY'] + (COCONUT if method == 'coconut' else [])
     full = run('train.py', *TINY, f'--method={method}', '--out_dir=a', '--max_iters=20', '--eval_interval=10', cwd=workdir)
     assert full.returncode == 0, full.stderr
     la = losses(full.stdout)

@@ -15,7 +15,6 @@ import argparse
 import os
 import re
 import sys
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
 import reasoning
@@ -28,6 +27,7 @@ URLS = {
     'valid': f'https://raw.githubusercontent.com/da03/Internalize_CoT_Step_by_Step/{COMMIT}/data/gsm8k/valid.txt',
     'test': f'https://raw.githubusercontent.com/da03/Internalize_CoT_Step_by_Step/{COMMIT}/data/gsm8k/test.txt',
 }
+OFFLINE = 'GSM8k-Aug needs the internet; or get the files by hand and run `python data/gsm8k/prepare.py --source=file --path=DIR`.'
 
 
 def parse_line(line):
@@ -42,18 +42,6 @@ def parse_line(line):
 
 def parse_text(text):
     return [parse_line(line) for line in text.splitlines() if line.strip()]
-
-
-def fetch(url):
-    try:
-        with urllib.request.urlopen(url, timeout=120) as r:
-            text = r.read().decode('utf-8')
-    except OSError as e:  # URLError, HTTPError and timeouts are all OSErrors
-        raise SystemExit(f"could not download {url} ({e}). GSM8k-Aug needs the internet; or get "
-                         f"the files by hand and run `python data/gsm8k/prepare.py --source=file --path=DIR`.")
-    if text.startswith('version https://git-lfs'):
-        raise SystemExit(f"{url} returned a Git LFS pointer, not the data; fetch it from media.githubusercontent.com")
-    return text
 
 
 def read_local(path, split):
@@ -93,7 +81,7 @@ if __name__ == '__main__':
         splits = {}
         for s, url in URLS.items():
             print(f"downloading {url}")
-            splits[s] = parse_text(fetch(url))
+            splits[s] = parse_text(reasoning.fetch(url, OFFLINE))
             print(f"{s}: {len(splits[s]):,} examples")
     print(f"tokenizer gpt2, writing to {args.out_dir}")
     reasoning.save_splits(args.out_dir, splits, 'gpt2')

@@ -54,26 +54,6 @@ def make_example(rng, k=3):
     return parse_icot_line(format_line(a, b, k))
 
 
-def sample_split(make, size, exclude, unique):
-    """size examples whose questions are not in exclude (which grows with them); unique: no repeats
-    within the split either. When the question space runs out (1000 misses in a row) repeats are
-    allowed, with a warning, rather than looping forever."""
-    out, seen, misses = [], set(), 0
-    while len(out) < size:
-        ex = make()
-        q = ex['question']
-        if misses < 1000 and (q in exclude or (unique and q in seen)):
-            misses += 1
-            if misses == 1000:
-                print(f"warning: question space exhausted after {len(out):,} examples, allowing repeats")
-            continue
-        misses = 0 if misses < 1000 else misses  # once exhausted, stay so
-        seen.add(q)
-        out.append(ex)
-    exclude |= seen
-    return out
-
-
 def read_icot(path, split):
     """{split: examples} from an iCoT folder (train.txt, valid.txt, test_bigbench.txt or test.txt)
     or from one file, which becomes the split named by split."""
@@ -116,9 +96,6 @@ if __name__ == '__main__':
         print(f"{args.k} x {args.k} multiplication ({(9 * 10 ** (args.k - 1)) ** 2:,} questions), seed {args.seed}")
         rng = random.Random(args.seed)
         make = lambda: make_example(rng, args.k)
-        seen = set()  # test first, so the held-out sets do not depend on the train size
-        splits = {'test': sample_split(make, args.test, seen, unique=True)}
-        splits['valid'] = sample_split(make, args.valid, seen, unique=True)
-        splits['train'] = sample_split(make, args.train, seen, unique=False)  # i.i.d., held-out excluded
+        splits = reasoning.generate_splits(make, args.test, args.valid, args.train)
     print(f"tokenizer word, writing to {args.out_dir}")
     reasoning.save_splits(args.out_dir, splits, 'word')

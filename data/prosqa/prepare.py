@@ -23,7 +23,6 @@ import math
 import os
 import random
 import sys
-import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..'))
 import reasoning
@@ -36,6 +35,7 @@ ONSETS = ['', 'b', 'br', 'ch', 'd', 'f', 'g', 'gr', 'gw', 'h', 'j', 'k', 'l', 'n
 VOWELS = ['e', 'i', 'o', 'oo', 'u']
 CODAS = ['mpus', 'rpus', 'lpus']
 URL = 'https://raw.githubusercontent.com/facebookresearch/coconut/main/data/prosqa_{}.json'
+OFFLINE = 'Offline? Get the files by hand and run `python data/prosqa/prepare.py --source=file --path=DIR`.'
 
 # size knobs; the full preset reproduces the official test split within ~1% (graph_stats over 5000
 # generated vs the 500 official: 22.7 vs 22.8 nodes, 35.7 vs 35.8 edges, 3.83 vs 3.78 steps)
@@ -201,22 +201,6 @@ def graph_stats(examples):
 
 # -----------------------------------------------------------------------------
 
-def fetch(url):
-    """Text at url; files GitHub keeps in LFS come back as a pointer from raw.githubusercontent.com,
-    so those are fetched again from media.githubusercontent.com."""
-    try:
-        with urllib.request.urlopen(url, timeout=60) as r:
-            text = r.read().decode('utf-8')
-        if text.startswith('version https://git-lfs'):
-            media = url.replace('raw.githubusercontent.com/', 'media.githubusercontent.com/media/')
-            with urllib.request.urlopen(media, timeout=60) as r:
-                text = r.read().decode('utf-8')
-    except OSError as e:  # URLError, HTTPError and timeouts are all OSErrors
-        raise SystemExit(f"could not download {url} ({e}). Offline? Get the files by hand and run "
-                         f"`python data/prosqa/prepare.py --source=file --path=DIR`.")
-    return text
-
-
 def read_local(path):
     """{split: examples} from DIR/prosqa_<split>.json or DIR/<split>.json (whichever exist)."""
     splits = {}
@@ -228,17 +212,6 @@ def read_local(path):
     if not splits:
         raise SystemExit(f"no prosqa_{{train,valid,test}}.json in {path}")
     return splits
-
-
-def sample_split(make, size, exclude):
-    """size examples whose questions are not in exclude (which grows with them)."""
-    out = []
-    while len(out) < size:
-        ex = make()
-        if ex['question'] not in exclude:  # a repeat among ~10^40 graphs: only for tiny knobs
-            exclude.add(ex['question'])
-            out.append(ex)
-    return out
 
 
 if __name__ == '__main__':
@@ -257,7 +230,7 @@ if __name__ == '__main__':
     args = p.parse_args()
 
     if args.source == 'official':
-        splits = {s: json.loads(fetch(URL.format(s))) for s in ['train', 'valid', 'test']}
+        splits = {s: json.loads(reasoning.fetch(URL.format(s), OFFLINE)) for s in ['train', 'valid', 'test']}
     elif args.source == 'file':
         assert args.path, '--source=file needs --path=DIR'
         splits = read_local(args.path)
@@ -267,10 +240,7 @@ if __name__ == '__main__':
         print(f"generating preset {args.preset}: {knobs}, seed {args.seed}")
         rng = random.Random(args.seed)
         make = lambda: make_example(rng, **knobs)
-        seen = set()  # test first, so the held-out sets do not depend on the train size
-        splits = {'test': sample_split(make, args.test, seen)}
-        splits['valid'] = sample_split(make, args.valid, seen)
-        splits['train'] = sample_split(make, args.train, seen)
+        splits = reasoning.generate_splits(make, args.test, args.valid, args.train, unique_train=True)
     for name, exs in splits.items():
         if exs:
             print(f"{name}: {len(exs):,} examples, " + ', '.join(f"{k} {v:.2f}" for k, v in graph_stats(exs).items()))

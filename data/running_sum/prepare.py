@@ -27,26 +27,6 @@ def make_example(rng, n=6):
     return {'question': ' '.join(map(str, digits)), 'steps': sums[:-1], 'answer': sums[-1]}
 
 
-def sample_split(make, size, exclude, unique):
-    """size examples whose questions are not in exclude (which grows with them); unique: no repeats
-    within the split either. When the question space runs out (1000 misses in a row) repeats are
-    allowed, with a warning, rather than looping forever."""
-    out, seen, misses = [], set(), 0
-    while len(out) < size:
-        ex = make()
-        q = ex['question']
-        if misses < 1000 and (q in exclude or (unique and q in seen)):
-            misses += 1
-            if misses == 1000:
-                print(f"warning: question space exhausted after {len(out):,} examples, allowing repeats")
-            continue
-        misses = 0 if misses < 1000 else misses  # once exhausted, stay so
-        seen.add(q)
-        out.append(ex)
-    exclude |= seen
-    return out
-
-
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--n', type=int, default=6, help='digits per question')
@@ -60,9 +40,6 @@ if __name__ == '__main__':
     print(f"running sum mod 10 of n={args.n} digits ({10 ** args.n:,} questions), seed {args.seed}")
     rng = random.Random(args.seed)
     make = lambda: make_example(rng, args.n)
-    seen = set()  # test first, so the held-out sets do not depend on the train size
-    splits = {'test': sample_split(make, args.test, seen, unique=True)}
-    splits['valid'] = sample_split(make, args.valid, seen, unique=True)
-    splits['train'] = sample_split(make, args.train, seen, unique=False)  # i.i.d., held-out excluded
+    splits = reasoning.generate_splits(make, args.test, args.valid, args.train)
     print(f"tokenizer word, writing to {args.out_dir}")
     reasoning.save_splits(args.out_dir, splits, 'word')

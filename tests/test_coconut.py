@@ -1,0 +1,95 @@
+"""Coconut: the batched multi-pass thought forward is exact, the curriculum follows the paper, and
+batched latent decoding equals decoding each question alone."""
+import torch
+
+import reasoning as R
+import sample as S
+import train as T
+
+TOK = R.WordTokenizer([str(i) for i in range(10)])
+CFG = dict(batch_size=4, gradient_accumulation_steps=1, epochs_per_stage=2.0, start_stage=0, max_latent_stage=3,
+           c_thought=2, pad_latent_to_max=True, uniform_prob=0.0, no_curriculum=False, no_thoughts=False,
+           pause_as_thought=False)
+
+
+def naive_thought_logits(model, ids, is_latent):
+    """One example, the slow way: each thought is the last hidden state of a full forward over the
+    sequence so far; then one full forward over all input embeddings."""
+    embs = []
+    for t, tok_id in enumerate(ids):
+        if is_latent[t]:
+            _, _, h = model(embeds=torch.stack(embs)[None], hidden=True)
+            embs.append(h[-1][0, -1])
+        else:
+            embs.append(model.transformer.wte.weight[tok_id])
+    logits, _ = model(embeds=torch.stack(embs)[None])
+    return logits[0]
+
+
+def test_batched_thoughts_equal_naive_logits_and_gradients(tiny_model):
+    torch.manual_seed(0)
+    parts = [R.encode_parts(TOK, {'question': ' '.join('1' * q), 'steps': ['2'] * 3, 'answer': '7'}) for q in (3, 6, 4)]
+    pairs = [R.layout(TOK, p, 'coconut', n_steps=ns, n_latent=nl) for p, ns, nl in zip(parts, (1, 3, 0), (4, 0, 2))]
+    slot = TOK.id(R.LATENT)
+    align = [p.index(slot) if slot in p else len(p) for p, _ in pairs]
+    x, y, valid = T.collate(pairs, TOK.id(R.PAD), 'cpu', 64, align)
+    w = torch.randn(64)  # a fixed random readout, so every logit gets a gradient
+    tiny_model.zero_grad()
+    logits, _, _ = R.thought_forward(tiny_model, x, valid, x == slot)
+    (logits[valid] @ w).sum().backward()
+    batched_grad = {n: p.grad.clone() for n, p in tiny_model.named_parameters()}
+    tiny_model.zero_grad()
+    total = 0
+    for b in range(3):
+        ids = x[b][valid[b]].tolist()
+        ref = naive_thought_logits(tiny_model, ids, [i == slot for i in ids])
+        torch.testing.assert_close(logits[b][valid[b]], ref, atol=1e-5, rtol=1e-5)
+        total = total + (ref @ w).sum()
+    total.backward()
+    for n, p in tiny_model.named_parameters():
+        torch.testing.assert_close(batched_grad[n], p.grad, atol=1e-5, rtol=1e-4, msg=n)
+
+
+def test_curriculum_stages():
+    parts = R.encode_parts(TOK, {'question': '1 2', 'steps': ['3', '4', '5'], 'answer': '5'})
+    short = R.encode_parts(TOK, {'question': '1 2', 'steps': ['3'], 'answer': '3'})
+    g = torch.Generator().manual_seed(0)
+    def show(p, stage, **kw):
+        prompt, target = T.coconut_layout(TOK, p, stage, {**CFG, **kw}, g)
+        return TOK.decode(prompt), TOK.decode(target)
+    assert show(parts, 0) == ('1 2\n', '3\n4\n5\n### 5 <|endoftext|>')  # stage 0 is CoT
+    assert show(parts, 1) == ('1 2\n<bot> <latent> <latent> <eot>', '4\n5\n### 5 <|endoftext|>')
+    assert show(parts, 3)[1] == '### 5 <|endoftext|>'
+    assert show(parts, 3)[0].count('<latent>') == 6
+    assert show(short, 2) == ('1 2\n<bot> ' + '<latent> ' * 4 + '<eot>', '### 3 <|endoftext|>')  # short chain: all steps go, k*c thoughts
+    assert show(short, 5)[0].count('<latent>') == 6   # past max stage: capped at max_latent_stage * c
+    assert show(short, 5, pad_latent_to_max=False)[0].count('<latent>') == 2  # or at the chain's length
+    assert show(parts, 2, no_thoughts=True) == ('1 2\n', '5\n### 5 <|endoftext|>')
+    assert show(parts, 1, pause_as_thought=True)[0] == '1 2\n<bot> <pause> <pause> <eot>'
+    # schedule: epochs counted in examples seen; 8 train examples, batch 4: an epoch is 2 iterations
+    assert [T.coconut_stage(i, 8, CFG) for i in range(0, 12, 2)] == [0, 0, 1, 1, 2, 2]
+    assert T.coconut_stage(0, 8, {**CFG, 'start_stage': 1}) == 1
+    assert T.coconut_stage(0, 8, {**CFG, 'no_curriculum': True}) == 4
+    # uniform_prob mixes stages 0..len(steps) uniformly
+    stages = [show(parts, 3, uniform_prob=1.0)[0].count('<latent>') // 2 for _ in range(400)]
+    counts = [stages.count(k) for k in range(4)]
+    assert all(70 < c < 130 for c in counts), counts
+
+
+def test_loss_mask_covers_exactly_the_target():
+    parts = R.encode_parts(TOK, {'question': '1 2', 'steps': ['3', '4'], 'answer': '4'})
+    pairs = [T.coconut_layout(TOK, parts, 1, {**CFG, 'c_thought': 1}, None)]
+    x, y, valid = T.collate(pairs, TOK.id(R.PAD), 'cpu', 64, [pairs[0][0].index(TOK.id(R.LATENT))])
+    labelled = [TOK.itos[t] for t in y[0].tolist() if t != -1]
+    assert labelled == ['4', '\n', '###', '4', R.EOS]  # not Q, <bot>, thoughts or <eot>
+
+
+def test_batched_latent_decoding_equals_single(tiny_model):
+    ckpt = {'config': {'method': 'coconut', 'max_latent_stage': 3, 'c_thought': 1, 'no_thoughts': False,
+                       'pause_as_thought': False}, 'stage': 3}
+    prompts = [S.question_prompt(TOK, ckpt, q) for q in ['1 2 3', '4', '5 6 7 8 9 0']]
+    assert all(p.count(TOK.id(R.LATENT)) == 3 for p in prompts)
+    batched = S.generate(tiny_model, TOK, prompts, 12)
+    assert batched == [S.generate(tiny_model, TOK, [p], 12)[0] for p in prompts]
+    probe = S.probe_thoughts(tiny_model, TOK, ckpt, '1 2 3', k=3)
+    assert len(probe) == 3 and all(len(top) == 3 for top in probe)
