@@ -29,6 +29,7 @@ temperature = 0.0        # 0 = greedy
 top_k = 0                # keep the k most likely tokens (0 = off)
 top_p = 1.0              # nucleus: keep the smallest set with mass >= top_p (1.0 = off)
 probe = False            # continuous thoughts: print the top tokens each thought decodes to (LM head)
+sampler = 'plain'        # plain (greedy / temperature / top-k / top-p); each other decoder adds its name in make_decoder
 batch_size = 64          # questions decoded together
 seed = 1337
 device = 'cuda' if torch.cuda.is_available() else 'cpu'
@@ -161,10 +162,14 @@ def probe_thoughts(model, tok, ckpt, question, k=5):
 
 
 def evaluate(model, tok, ckpt, examples, batch_size=64, max_new_tokens=128, temperature=0.0, top_k=0,
-             top_p=1.0, num_samples=1, generator=None, progress=False):
-    """Decode every example and score it. Returns a dict with accuracy (over all samples),
-    tokens_per_question (mean new tokens per sample: <eos> included, each continuous thought counted
-    as one), n and the decoded texts."""
+             top_p=1.0, num_samples=1, generator=None, progress=False, decode=None):
+    """Decode every example and score it. decode(prompts) -> num_samples id lists per prompt, in
+    order (default: generate with the given settings). Returns a dict with accuracy (over all
+    samples), tokens_per_question (mean new tokens per sample: <eos> included, each continuous
+    thought counted as one), n and the decoded texts."""
+    if decode is None:
+        decode = lambda prompts: generate(model, tok, prompts, max_new_tokens, temperature, top_k, top_p,
+                                          num_samples, generator)
     correct, n_tokens, texts = [], [], []
     batches = range(0, len(examples), batch_size)
     if progress:
@@ -173,7 +178,7 @@ def evaluate(model, tok, ckpt, examples, batch_size=64, max_new_tokens=128, temp
     for i in batches:
         chunk = examples[i:i + batch_size]
         prompts = [question_prompt(tok, ckpt, ex['question']) for ex in chunk]
-        outs = generate(model, tok, prompts, max_new_tokens, temperature, top_k, top_p, num_samples, generator)
+        outs = decode(prompts)
         for j, ids in enumerate(outs):
             ex = chunk[j // num_samples]
             text = tok.decode(ids)
@@ -182,6 +187,15 @@ def evaluate(model, tok, ckpt, examples, batch_size=64, max_new_tokens=128, temp
             n_tokens.append(len(ids) + prompts[j // num_samples].count(tok.id(R.LATENT)))  # a thought counts as a token
     return {'accuracy': sum(correct) / len(correct), 'tokens_per_question': sum(n_tokens) / len(n_tokens),
             'n': len(examples), 'num_samples': num_samples, 'correct': correct, 'texts': texts}
+
+
+def make_decoder(model, tok, generator):
+    """The decoder the CLI config asks for: a function from a list of prompts to num_samples id lists
+    per prompt. One branch per decoding strategy."""
+    if sampler == 'plain':
+        return lambda prompts: generate(model, tok, prompts, max_new_tokens, temperature, top_k, top_p,
+                                        num_samples, generator)
+    raise ValueError(f"unknown sampler {sampler!r}")
 
 
 def main():
@@ -197,14 +211,16 @@ def main():
           + (f", stage {ckpt['stage']}: {R.inference_layout(cfg, ckpt['stage'])['n_latent']} thoughts"
              if cfg['method'] == 'coconut' else ''))
     decoding = 'greedy' if temperature == 0 else f"temperature {temperature}, top_k {top_k}, top_p {top_p}"
+    decoding = decoding if sampler == 'plain' else sampler
+    decode = make_decoder(model, tok, generator)
     if eval:
         examples = R.load_split(os.path.join('data', cfg['dataset']), eval)
         examples = examples[:eval_limit] if eval_limit else examples
         print(f"scoring {len(examples)} examples of {eval}, {decoding}, {num_samples} sample(s) each")
         t0 = time.time()
         with ctx:
-            res = evaluate(model, tok, ckpt, examples, batch_size, max_new_tokens, temperature, top_k,
-                           top_p, num_samples, generator, progress=True)
+            res = evaluate(model, tok, ckpt, examples, batch_size, num_samples=num_samples, progress=True,
+                           decode=decode)
         for ex, text in list(zip(examples, res['texts'][::num_samples]))[:3]:
             print(f"--- {ex['question']!r}\n{text!r} (gold: {ex['answer']!r})")
         summary = {k: v for k, v in res.items() if k not in ('correct', 'texts')}
@@ -217,7 +233,7 @@ def main():
         for j, top in enumerate(probe_thoughts(model, tok, ckpt, question.rstrip('\n'))):
             print(f"thought {j + 1}: " + '  '.join(f"{t!r} {p:.2f}" for t, p in top))
     with ctx:
-        outs = generate(model, tok, [prompt], max_new_tokens, temperature, top_k, top_p, num_samples, generator)
+        outs = decode([prompt])
     for ids in outs:
         print(tok.decode(prompt) + tok.decode(ids))
         print('---------------')
