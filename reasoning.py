@@ -12,6 +12,7 @@ import os
 import re
 
 import torch
+import torch.nn as nn
 
 # -----------------------------------------------------------------------------
 # special tokens: one set for every method, so any checkpoint decodes with any tokenizer
@@ -194,7 +195,7 @@ def load_split(data_dir, split):
 #   cot:     Q \n S1 \n ... Sn \n | ### A <eos>      (| separates prompt from target)
 #   nocot:   Q \n                 | ### A <eos>
 #   pause:   Q \n <pause>*m       | ### A <eos>
-#   latent:  Q \n <bot> <latent>*n <eot> | S(k+1) \n ... Sn \n ### A <eos>   (Coconut stage k, CODI)
+#   latent:  Q \n <bot> <latent>*n <eot> | S(k+1) \n ... Sn \n ### A <eos>   (Coconut stage k; CODI: no steps)
 # <latent> marks a slot whose input embedding is computed by the method, never a real token.
 
 def encode_parts(tok, ex):
@@ -226,6 +227,8 @@ def inference_layout(cfg, stage=None):
     Coconut, the curriculum stage it reached: a fixed number of thoughts, then the rest is generated)."""
     if cfg['method'] == 'pause':
         return {'n_pause': cfg['n_pause']}
+    if cfg['method'] == 'codi':
+        return {'n_steps': 0, 'n_latent': cfg['codi_thoughts']}
     if cfg['method'] == 'coconut':
         stage = cfg['max_latent_stage'] if stage is None else min(stage, cfg['max_latent_stage'])
         n_latent = 0 if cfg['no_thoughts'] else stage * cfg['c_thought']
@@ -249,6 +252,14 @@ def normalize(answer):
 
 def is_correct(generated_text, example):
     return extract_answer(generated_text) == normalize(example['answer'])
+
+
+def answer_position(tok, prompt, target, answer):
+    """Index, in prompt + target, of the token right before the answer (the last marker token): its
+    output predicts the answer, and CODI distills its hidden states. answer: the ids of '### A <eos>'
+    that end the target."""
+    assert target[len(target) - len(answer):] == answer, "the target must end with the answer"
+    return len(prompt) + len(target) - len(answer) + len(tok.encode(MARKER)) - 1
 
 
 # -----------------------------------------------------------------------------
@@ -290,3 +301,24 @@ def thought_forward(model, idx, valid, is_latent, cache=None, thought=None, last
             hiddens = [torch.cat([a, b], dim=1) for a, b in zip(hiddens, h)]
     logits = logits if last_only else torch.cat(outs, dim=1)
     return logits, (hiddens if hidden else None), torch.cat(probes, dim=1)
+
+
+class ThoughtProjection(nn.Module):
+    """CODI's map from the last hidden state to the next thought's input embedding:
+    Linear(d, d_prj) -> GELU -> Linear(d_prj, d) -> LayerNorm(d). Attached to the model as
+    model.thought_proj, so the optimizer, the checkpoint and decoding find it."""
+
+    def __init__(self, n_embd, prj_dim):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(n_embd, prj_dim), nn.GELU(), nn.Linear(prj_dim, n_embd), nn.LayerNorm(n_embd))
+
+    def forward(self, h):
+        return self.net(h)  # (B, 1, C) -> (B, 1, C)
+
+
+def attach_thought_projection(model, cfg):
+    """Give a CODI model its projection (before loading a CODI state dict; fresh when starting CODI
+    from a checkpoint of another method)."""
+    if cfg['method'] == 'codi' and not hasattr(model, 'thought_proj'):
+        C = model.config.n_embd
+        model.thought_proj = ThoughtProjection(C, cfg['codi_prj_dim'] or C).to(model.lm_head.weight.device)

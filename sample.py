@@ -44,6 +44,7 @@ def load_checkpoint(path, device='cpu'):
         raise FileNotFoundError(f"no checkpoint at {path}: train one with train.py first")
     ckpt = torch.load(path, map_location=device, weights_only=False)
     model = GPT(GPTConfig(**ckpt['model_args']))
+    R.attach_thought_projection(model, ckpt['config'])  # CODI's thought projection, if any
     model.load_state_dict(ckpt['model'])
     model.to(device).eval()
     return model, R.get_tokenizer(ckpt['meta']), ckpt
@@ -99,7 +100,9 @@ def prefill(model, tok, prompts, max_new_tokens, thought=None):
     """Run the left-padded prompts through the model once, into a preallocated cache sized for the
     prompts plus max_new_tokens, capped at block_size. <latent> slots become continuous thoughts
     (one cached position each; thought maps a hidden state to the next input, None = Coconut's
-    identity). Returns (last-position logits (B, V), cache, probe (B, n_thoughts, V) or None)."""
+    identity; a CODI model's model.thought_proj by default). Returns (last-position logits (B, V),
+    cache, probe (B, n_thoughts, V) or None)."""
+    thought = thought if thought is not None else getattr(model, 'thought_proj', None)
     idx, valid = left_pad(prompts, tok.id(R.PAD), model.lm_head.weight.device)
     block_size = model.config.block_size
     if idx.size(1) >= block_size:

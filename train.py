@@ -3,7 +3,7 @@ One training loop for every method; each method is one marked section below (its
     python data/running_sum/prepare.py
     python train.py config/quickstart.py                    # CoT on CPU, a minute or two
     python train.py config/quickstart.py --method=nocot     # same model, no steps
-Methods: cot, nocot, pause (baselines of Coconut's Table 1), coconut. Config: defaults below, then a config
+Methods: cot, nocot, pause (baselines of Coconut's Table 1), coconut, codi. Config: defaults below, then a config
 file, then --key=value overrides (configurator.py).
 """
 import math
@@ -33,7 +33,7 @@ log_interval = 10
 always_save_checkpoint = True  # else only when the valid loss improves
 # data
 dataset = 'running_sum'  # data/<dataset>/{train,valid}.json, written by data/<dataset>/prepare.py
-method = 'cot'           # cot | nocot | pause | coconut
+method = 'cot'           # cot | nocot | pause | coconut | codi
 n_pause = 6              # pause tokens between question and answer (method = pause)
 # Coconut (method = coconut)
 c_thought = 1            # continuous thoughts per replaced step (ProsQA 1, GSM8k 2)
@@ -46,6 +46,12 @@ reset_optimizer = True   # fresh AdamW state at each stage change, as the offici
 no_curriculum = False    # ablation: the final stage from the first step
 no_thoughts = False      # ablation: steps removed by the curriculum, no thoughts in their place
 pause_as_thought = False # ablation: thought slots hold a learned <pause> token instead of hidden states
+# CODI (method = codi)
+codi_thoughts = 6        # continuous thoughts of the student
+codi_prj_dim = 0         # hidden width of the thought projection (0 = n_embd)
+codi_alpha = 1.0         # weight of the student's answer cross-entropy
+codi_beta = 1.0          # weight of the hidden-state distillation
+codi_gamma = 1.0         # weight of the teacher's cross-entropy on steps and answer
 batch_size = 64
 gradient_accumulation_steps = 1
 # model (ignored when the weights come from a checkpoint or GPT-2)
@@ -150,11 +156,60 @@ def coconut_loss(model, x, y, valid, is_latent):
 # -----------------------------------------------------------------------------
 # the loop's helpers
 
+# -----------------------------------------------------------------------------
+# CODI (Shen et al., 2025): one set of weights is teacher and student
+#   teacher:  Q \n S1 \n ... S(n-1) \n | ### A <eos>             (the last step dropped: with it the
+#                                                                 teacher can copy the result into ###)
+#   student:  Q \n <bot> [t]*6 <eot> | ### A <eos>                 thought t = projection(last hidden state)
+# loss = alpha * CE(student answer) + beta * KD + gamma * CE(teacher steps and answer), where KD matches
+# the student's hidden states at the token before the answer (###) to the teacher's, at every layer.
+
+def codi_batch(tok, parts, cfg):
+    """Teacher and student batches, and for each row the column of the token before the answer."""
+    pad, slot = tok.id(R.PAD), tok.id(R.LATENT)
+    teacher = [(q, [t for s in steps[:-1] for t in s] + answer) for q, steps, answer in parts]
+    student = [R.layout(tok, p, 'codi', n_steps=0, n_latent=cfg['codi_thoughts']) for p in parts]
+    xt, yt, _ = collate(teacher, pad, cfg['device'], cfg['block_size'])
+    align = [p.index(slot) for p, _ in student]  # the first thought of every row in one column
+    xs, ys, vs = collate(student, pad, cfg['device'], cfg['block_size'], align)
+    pos_t = [R.answer_position(tok, p, t, a) for (p, t), (_, _, a) in zip(teacher, parts)]
+    pos_s = [max(align) - al + R.answer_position(tok, p, t, a) for (p, t), al, (_, _, a) in zip(student, align, parts)]
+    return xt, yt, torch.tensor(pos_t, device=cfg['device']), xs, ys, vs, xs == slot, torch.tensor(pos_s, device=cfg['device'])
+
+
+def codi_distill(h_student, h_teacher, pos_s, pos_t):
+    """Mean over layers (embedding output included) of smooth-L1(student, teacher) at the distilled
+    positions, each layer divided by the std of its teacher states; the teacher side is detached, so
+    the KD term only moves the student's computation."""
+    rows = torch.arange(pos_s.size(0), device=pos_s.device)
+    total = 0.0
+    for hs, ht in zip(h_student, h_teacher):
+        s, t = hs[rows, pos_s], ht[rows, pos_t].detach()  # (B, C) each
+        total = total + F.smooth_l1_loss(s, t) / t.std()
+    return total / len(h_student)
+
+
+def codi_losses(model, xt, yt, pos_t, xs, ys, vs, is_latent, pos_s):
+    """(student CE, KD, teacher CE), unweighted."""
+    logits_t, _, h_t = model(xt, hidden=True)
+    ce_t = F.cross_entropy(logits_t.flatten(0, 1).float(), yt.flatten(), ignore_index=-1)
+    logits_s, h_s, _ = R.thought_forward(model, xs, vs, is_latent, thought=model.thought_proj, hidden=True)
+    ce_s = F.cross_entropy(logits_s.flatten(0, 1).float(), ys.flatten(), ignore_index=-1)
+    return ce_s, codi_distill(h_s, h_t, pos_s, pos_t), ce_t
+
+
+def codi_loss(model, batch, cfg):
+    ce_s, kd, ce_t = codi_losses(model, *batch)
+    return cfg['codi_alpha'] * ce_s + cfg['codi_beta'] * kd + cfg['codi_gamma'] * ce_t
+
+
 def get_batch(split_parts, tok, generator, cfg, stage=0):
     """A random batch for the configured method, drawn with `generator` (checkpointed)."""
     ix = torch.randint(len(split_parts), (cfg['batch_size'],), generator=generator).tolist()
     parts = [split_parts[i] for i in ix]
     pad = tok.id(R.PAD)
+    if cfg['method'] == 'codi':
+        return codi_batch(tok, parts, cfg)
     if cfg['method'] == 'coconut':
         pairs = [coconut_layout(tok, p, stage, cfg, generator) for p in parts]
         slot = tok.id(R.LATENT)  # align the first thought (or the end of a thought-less prompt)
@@ -168,6 +223,8 @@ def get_batch(split_parts, tok, generator, cfg, stage=0):
 def compute_loss(model, batch, cfg):
     if cfg['method'] == 'coconut':
         return coconut_loss(model, *batch)
+    if cfg['method'] == 'codi':
+        return codi_loss(model, batch, cfg)
     return sft_loss(model, *batch)
 
 
@@ -211,10 +268,14 @@ def load_weights(cfg, tok):
         args = dict(block_size=cfg['block_size'], vocab_size=vocab_size, n_layer=cfg['n_layer'],
                     n_head=cfg['n_head'], n_embd=cfg['n_embd'], dropout=cfg['dropout'], bias=cfg['bias'])
         print(f"new model from scratch: {args}")
-        return GPT(GPTConfig(**args)), None
+        model = GPT(GPTConfig(**args))
+        R.attach_thought_projection(model, cfg)
+        return model, None
     if cfg['init_from'].startswith('gpt2') and not os.path.exists(cfg['init_from']):
         assert tok.kind == 'gpt2', f"{cfg['init_from']} needs the gpt2 tokenizer; dataset {cfg['dataset']} uses {tok.kind}"
-        return GPT.from_pretrained(cfg['init_from'], dropout=cfg['dropout']), None
+        model = GPT.from_pretrained(cfg['init_from'], dropout=cfg['dropout'])
+        R.attach_thought_projection(model, cfg)
+        return model, None
     path = os.path.join(cfg['out_dir'], 'ckpt.pt') if cfg['init_from'] == 'resume' else cfg['init_from']
     path = os.path.join(path, 'ckpt.pt') if os.path.isdir(path) else path
     if not os.path.exists(path):
@@ -226,7 +287,9 @@ def load_weights(cfg, tok):
     if cfg['init_from'] == 'resume' and trained != cfg['method']:
         raise ValueError(f"{path} was trained with method={trained!r}; cannot resume it as method={cfg['method']!r}")
     model = GPT(GPTConfig(**ckpt['model_args']))
+    R.attach_thought_projection(model, ckpt['config'])  # a CODI checkpoint holds its projection
     model.load_state_dict(ckpt['model'])
+    R.attach_thought_projection(model, cfg)  # starting CODI from another method: a fresh projection
     print(f"weights from {path} (method {trained}, iter {ckpt['iter_num']})")
     return model, ckpt if cfg['init_from'] == 'resume' else None
 
@@ -256,7 +319,7 @@ def main():
     from configurator import configure
     configure(globals(), sys.argv[1:])
     cfg = {k: globals()[k] for k in config_keys}  # what the checkpoint records
-    assert method in ('cot', 'nocot', 'pause', 'coconut'), f"unknown method {method!r}"
+    assert method in ('cot', 'nocot', 'pause', 'coconut', 'codi'), f"unknown method {method!r}"
     torch.manual_seed(seed)
     random.seed(seed)
     np.random.seed(seed)

@@ -20,9 +20,12 @@ def losses(stdout):
 COCONUT = ['--epochs_per_stage=0.04', '--max_latent_stage=2', '--c_thought=2']
 
 
-@pytest.mark.parametrize('method', ['cot', 'pause', 'coconut'])
+EXTRA = {'coconut': COCONUT, 'codi': ['--codi_thoughts=2', '--codi_prj_dim=16']}
+
+
+@pytest.mark.parametrize('method', ['cot', 'pause', 'coconut', 'codi'])
 def test_loss_falls_and_resume_is_exact(workdir, method):
-    TINY = globals()['TINY'] + (COCONUT if method == 'coconut' else [])
+    TINY = globals()['TINY'] + EXTRA.get(method, [])
     full = run('train.py', *TINY, f'--method={method}', '--out_dir=a', '--max_iters=20', '--eval_interval=10', cwd=workdir)
     assert full.returncode == 0, full.stderr
     la = losses(full.stdout)
