@@ -3,6 +3,7 @@ One training loop for every method; each method is one marked section below (its
     python data/running_sum/prepare.py
     python train.py config/quickstart.py                    # CoT on CPU, a minute or two
     python train.py config/quickstart.py --method=nocot     # same model, no steps
+    torchrun --nproc_per_node=8 train.py config/prosqa_coconut.py   # several GPUs (gloo on CPU)
 Methods: cot, nocot, pause (baselines of Coconut's Table 1), coconut, codi. Config: defaults below, then a config
 file, then --key=value overrides (configurator.py).
 """
@@ -315,16 +316,50 @@ def evaluate(model, valid_parts, valid_examples, tok, cfg, ctx, stage):
     return out
 
 
+def setup_distributed():
+    """(rank, world_size, device) for torchrun (RANK set) or a single process. NCCL between GPUs,
+    gloo on CPU (how the 2-process test runs)."""
+    if int(os.environ.get('RANK', -1)) == -1:
+        return 0, 1, device
+    import torch.distributed as dist
+    dist.init_process_group(backend='nccl' if 'cuda' in device else 'gloo')
+    rank, local_rank = dist.get_rank(), int(os.environ['LOCAL_RANK'])
+    dev = f'cuda:{local_rank}' if 'cuda' in device else 'cpu'
+    if 'cuda' in dev:
+        torch.cuda.set_device(dev)
+    return rank, dist.get_world_size(), dev
+
+
+def all_reduce_sum(tensors, world_size):
+    """Sum across processes, as one flat buffer (one collective). We reduce gradients by hand instead
+    of wrapping the model in DDP because Coconut and CODI run the model several times per step, which
+    DDP's one-forward-per-backward hooks do not allow."""
+    if world_size == 1:
+        return
+    import torch.distributed as dist
+    flat = torch.cat([t.flatten() for t in tensors])
+    dist.all_reduce(flat)
+    for t, chunk in zip(tensors, flat.split([t.numel() for t in tensors])):
+        t.copy_(chunk.view_as(t))
+
+
 def main():
     from configurator import configure
     configure(globals(), sys.argv[1:])
     cfg = {k: globals()[k] for k in config_keys}  # what the checkpoint records
     assert method in ('cot', 'nocot', 'pause', 'coconut', 'codi'), f"unknown method {method!r}"
-    torch.manual_seed(seed)
+    rank, world, dev = setup_distributed()
+    master = rank == 0
+    if not master:
+        sys.stdout = open(os.devnull, 'w')  # one process speaks; the others would only repeat it
+    assert gradient_accumulation_steps % world == 0, f"gradient_accumulation_steps must be a multiple of {world} processes"
+    accum = gradient_accumulation_steps // world  # micro-batches per process; the global batch stays the same
+    cfg_run = {**cfg, 'device': dev}
+    torch.manual_seed(seed)  # the same on every process: identical initial weights
     random.seed(seed)
     np.random.seed(seed)
-    generator = torch.Generator().manual_seed(seed)  # draws the training batches
-    device_type = 'cuda' if 'cuda' in device else 'cpu'
+    generator = torch.Generator().manual_seed(seed)  # draws the global batches, the same on every process
+    device_type = 'cuda' if 'cuda' in dev else 'cpu'
     if device_type == 'cuda':
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
@@ -338,10 +373,11 @@ def main():
     train_parts = [R.encode_parts(tok, ex) for ex in train_examples]
     valid_parts = [R.encode_parts(tok, ex) for ex in valid_examples]
     print(f"{dataset}: {len(train_parts):,} train / {len(valid_parts):,} valid examples, {tok.kind} tokenizer "
-          f"({tok.n_vocab} ids), method {method}, {batch_size * gradient_accumulation_steps} examples per step")
+          f"({tok.n_vocab} ids), method {method}, {batch_size * gradient_accumulation_steps} examples per step"
+          + (f" over {world} processes" if world > 1 else ''))
 
-    model, ckpt = load_weights(cfg, tok)
-    model.to(device)
+    model, ckpt = load_weights(cfg_run, tok)
+    model.to(dev)
     print(f"{model.get_num_params() / 1e6:.2f}M parameters (non-embedding)")
     optimizer = model.configure_optimizers(weight_decay, learning_rate, (beta1, beta2), device_type)
     iter_num, best_val_loss = 0, float('inf')
@@ -350,6 +386,7 @@ def main():
         iter_num, best_val_loss = ckpt['iter_num'], ckpt['best_val_loss']
         set_rng_state(ckpt['rng'], generator)
         print(f"resuming at iter {iter_num}")
+    torch.manual_seed(seed + rank)  # dropout masks differ between processes
     raw_model = model
     if compile:
         print("compiling the model (takes a minute)...")
@@ -368,8 +405,8 @@ def main():
                 if reset_optimizer:
                     optimizer = raw_model.configure_optimizers(weight_decay, learning_rate, (beta1, beta2), device_type)
                 stage = new_stage
-        if iter_num % eval_interval == 0 or iter_num == max_iters:
-            stats = evaluate(model, valid_parts, valid_examples, tok, cfg, ctx, stage)
+        if master and (iter_num % eval_interval == 0 or iter_num == max_iters):
+            stats = evaluate(model, valid_parts, valid_examples, tok, cfg_run, ctx, stage)
             print(f"eval iter {iter_num}" + (f" (stage {stage})" if method == 'coconut' else '') + ": "
                   + ', '.join(f"{k} {v:.4f}" for k, v in stats.items()))
             if stats['val_loss'] < best_val_loss or always_save_checkpoint:
@@ -384,28 +421,41 @@ def main():
         lr = get_lr(iter_num, cfg)
         for group in optimizer.param_groups:
             group['lr'] = lr
-        for _ in range(gradient_accumulation_steps):
-            batch = get_batch(train_parts, tok, generator, cfg, stage)
+        # one seed per micro-batch of the global batch, drawn identically on every process, so the
+        # global batch does not depend on how many processes share it
+        seeds = torch.randint(2 ** 62, (gradient_accumulation_steps,), generator=generator).tolist()
+        loss_sum = torch.zeros((), device=dev)
+        for micro in range(accum):
+            g = torch.Generator().manual_seed(seeds[rank * accum + micro])
+            batch = get_batch(train_parts, tok, g, cfg_run, stage)
             tokens += batch[0].numel()
             with ctx:
-                loss = compute_loss(model, batch, cfg) / gradient_accumulation_steps
+                loss = compute_loss(model, batch, cfg_run) / gradient_accumulation_steps
             loss.backward()
-        if not math.isfinite(loss.item()):
-            print(f"iter {iter_num}: loss is {loss.item()}; stopping. The last good checkpoint is in {out_dir}")
+            loss_sum += loss.detach()
+        # each micro-batch loss was divided by the global micro-batch count: summing over processes
+        # gives exactly the single-process gradient and mean loss of the same global batch
+        params = [p for p in model.parameters() if p.grad is not None]
+        all_reduce_sum([p.grad for p in params] + [loss_sum], world)
+        lossf = loss_sum.item()
+        if not math.isfinite(lossf):
+            print(f"iter {iter_num}: loss is {lossf}; stopping. The last good checkpoint is in {out_dir}")
             sys.exit(1)
         if grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
-        if iter_num % log_interval == 0:
+        if master and iter_num % log_interval == 0:
             dt = time.time() - t0
-            lossf = loss.item() * gradient_accumulation_steps
-            mfu = raw_model.estimate_mfu(tokens / dt, block_size, device) if dt > 0 else None
-            print(f"iter {iter_num}: loss {lossf:.6f}, lr {lr:.2e}, {tokens / dt:,.0f} tok/s"
+            mfu = raw_model.estimate_mfu(tokens / dt, block_size, dev) if dt > 0 else None  # per GPU
+            print(f"iter {iter_num}: loss {lossf:.6f}, lr {lr:.2e}, {world * tokens / dt:,.0f} tok/s"
                   + (f", mfu {mfu * 100:.1f}%" if mfu else ''))
             t0, tokens = time.time(), 0
         iter_num += 1
+    if world > 1:
+        import torch.distributed as dist
+        dist.destroy_process_group()
 
 
 if __name__ == '__main__':
