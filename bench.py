@@ -11,6 +11,7 @@ import torch
 
 import reasoning as R
 import sample as S
+import train as T
 from model import GPT, GPTConfig
 
 # -----------------------------------------------------------------------------
@@ -25,6 +26,8 @@ new_tokens = 512         # decoding length for the cached vs uncached comparison
 batch_size = 16          # rows of the batched-decoding comparison
 train_batch = 16
 train_len = 256
+latent_batch = 64        # running-sum examples for the Coconut / CODI rows
+latent_digits = 6
 repeats = 3              # best of this many timings per measurement
 seed = 1337
 # -----------------------------------------------------------------------------
@@ -44,13 +47,14 @@ def timed(fn):
     return best
 
 
-class NoStopTokenizer:
-    """Decoding benchmarks must run all new_tokens steps: an eos id the model never emits."""
-    eos_id = -1
-    n_vocab = vocab_size
+class NoStop:
+    """A tokenizer whose end-of-text id the model never emits, so decoding benchmarks run every step."""
+
+    def __init__(self, tok):
+        self.tok, self.eos_id, self.n_vocab = tok, -1, tok.n_vocab
 
     def id(self, token):
-        return {R.PAD: 0, R.LATENT: 1}[token]
+        return self.tok.id(token)
 
 
 @torch.no_grad()
@@ -95,6 +99,72 @@ def bench_training(model):
              f"batch {train_batch} x {train_len}" + (f", MFU {100 * mfu:.1f}%" if mfu else ''))]
 
 
+def running_sum_parts(tok, n_examples, n_digits):
+    """Token pieces of running-sum examples (the quickstart task): n_digits-1 one-token steps."""
+    g = torch.Generator().manual_seed(seed)
+    parts = []
+    for _ in range(n_examples):
+        d = torch.randint(10, (n_digits,), generator=g).tolist()
+        sums = [str(sum(d[:i + 1]) % 10) for i in range(n_digits)]
+        parts.append(R.encode_parts(tok, {'question': ' '.join(map(str, d)), 'steps': sums[:-1], 'answer': sums[-1]}))
+    return parts
+
+
+def naive_thought_loss(model, x, y, is_latent):
+    """Coconut without the cache: every thought recomputes the whole prefix (what a plain
+    implementation does), then one full forward. Rows share thought columns, so batching is easy."""
+    emb = model.transformer.wte(x)  # (B, T, C)
+    for col in is_latent.any(0).nonzero().flatten().tolist():
+        _, _, h = model(embeds=emb[:, :col], hidden=True)
+        emb = torch.cat([emb[:, :col], h[-1][:, -1:], emb[:, col + 1:]], dim=1)
+    _, loss = model(embeds=emb, targets=y)
+    return loss
+
+
+def bench_latent(model, tok):
+    """Coconut/CODI training steps against CoT on the same examples, and latent vs CoT decoding."""
+    parts = running_sum_parts(tok, latent_batch, latent_digits)
+    n = latent_digits - 1  # thoughts at Coconut's last stage (c = 1), one per step
+    pad = tok.id(R.PAD)
+    cot = T.collate([R.layout(tok, p, 'cot') for p in parts], pad, device, block_size)[:2]
+    pairs = [R.layout(tok, p, 'coconut', n_steps=0, n_latent=n) for p in parts]
+    x, y, valid = T.collate(pairs, pad, device, block_size, [p.index(tok.id(R.LATENT)) for p, _ in pairs])
+    is_latent = x == tok.id(R.LATENT)
+    def step(loss_fn):
+        model.zero_grad(set_to_none=True)
+        loss_fn().backward()
+    model.train()
+    t_cot = timed(lambda: step(lambda: T.sft_loss(model, *cot)))
+    t_coconut = timed(lambda: step(lambda: T.coconut_loss(model, x, y, valid, is_latent)))
+    t_naive = timed(lambda: step(lambda: naive_thought_loss(model, x, y, is_latent)))
+    codi_cfg = {'method': 'codi', 'codi_thoughts': 6, 'codi_prj_dim': 0, 'codi_alpha': 1.0, 'codi_beta': 1.0,
+                'codi_gamma': 1.0, 'device': device, 'block_size': block_size}
+    R.attach_thought_projection(model, codi_cfg)
+    codi = T.codi_batch(tok, parts, codi_cfg)
+    t_codi = timed(lambda: step(lambda: T.codi_loss(model, codi, codi_cfg)))
+    model.eval()
+    # decoding: a trained model writes the layout's target; random weights never stop, so each
+    # decoder gets exactly the length its layout implies (CoT: steps and answer; CODI: the answer)
+    notok = NoStop(tok)
+    cot_prompts = [R.layout(tok, p, 'cot')[0] for p in parts]
+    cot_len = len(R.layout(tok, parts[0], 'cot')[1])
+    codi_prompts = [R.layout(tok, p, 'codi', n_steps=0, n_latent=6)[0] for p in parts]
+    codi_len = len(parts[0][2])
+    t_cot_dec = timed(lambda: S.generate(model, notok, cot_prompts, cot_len))
+    t_codi_dec = timed(lambda: S.generate(model, notok, codi_prompts, codi_len))
+    del model.thought_proj
+    return [
+        ('train step: Coconut / CoT time', t_coconut / t_cot,
+         f"same {latent_batch} running-sum examples, {n} thoughts (n+1 cached passes) vs {n} written steps"),
+        ('train step: Coconut uncached / cached time', t_naive / t_coconut,
+         "recomputing the prefix for every thought vs the KV cache"),
+        ('train step: CODI / CoT time', t_codi / t_cot, "teacher + student with 6 thoughts vs CoT"),
+        ('decoding: CoT / CODI time per question', t_cot_dec / t_codi_dec,
+         f"{cot_len} CoT tokens vs 6 thoughts + {codi_len} answer tokens, batch {latent_batch}"),
+        ('decoding: CoT / CODI tokens per question', cot_len / (6 + codi_len), "each thought counted as a token"),
+    ]
+
+
 def main():
     from configurator import configure
     configure(globals(), sys.argv[1:])
@@ -103,7 +173,8 @@ def main():
                           n_embd=n_embd)).to(device).eval()
     print(f"device {device}, model {n_layer}x{n_embd}, vocab {vocab_size}, "
           f"{model.get_num_params() / 1e6:.2f}M parameters; best of {repeats} runs each")
-    rows = bench_decoding(model, NoStopTokenizer()) + bench_training(model)
+    tok = R.WordTokenizer([str(i) for i in range(10)])
+    rows = bench_decoding(model, NoStop(tok)) + bench_training(model) + bench_latent(model, tok)
     print(f"\n{'measurement':48s} {'value':>9s}  details")
     for name, value, detail in rows:
         print(f"{name:48s} {value:9.2f}  {detail}")
