@@ -29,6 +29,7 @@ train_len = 256
 latent_batch = 64        # running-sum examples for the Coconut / CODI rows
 latent_digits = 6
 repeats = 3              # best of this many timings per measurement
+compile = True           # also time torch.compile'd decode and train steps against eager (compiling takes a minute)
 seed = 1337
 # -----------------------------------------------------------------------------
 
@@ -97,6 +98,30 @@ def bench_training(model):
     mfu = model.estimate_mfu(tps, train_len, device)
     return [('training: tokens/s (absolute, for reference)', tps,
              f"batch {train_batch} x {train_len}" + (f", MFU {100 * mfu:.1f}%" if mfu else ''))]
+
+
+def bench_compile(model, tok):
+    """torch.compile'd single-token decode step and training step against eager, same inputs."""
+    prompts = torch.randint(2, vocab_size, (batch_size, prompt_len)).tolist()
+    decode = lambda: S.generate(model, tok, prompts, new_tokens)
+    t_eager = timed(decode)
+    model.compile_decode()
+    decode()  # compile
+    t_comp = timed(decode)
+    del model.decode_core  # back to eager
+    x = torch.randint(2, vocab_size, (train_batch, train_len), device=device)
+    def step(m):
+        _, loss = m(x, x)
+        loss.backward()
+        model.zero_grad(set_to_none=True)
+    model.train()
+    t_train = timed(lambda: step(model))
+    compiled = torch.compile(model)
+    step(compiled)  # compile
+    t_train_comp = timed(lambda: step(compiled))
+    model.eval()
+    return [('decoding: eager / compiled time', t_eager / t_comp, f"batch {batch_size}, {new_tokens} tokens, decode step compiled"),
+            ('train step: eager / compiled time', t_train / t_train_comp, f"forward + backward, batch {train_batch} x {train_len}")]
 
 
 def running_sum_parts(tok, n_examples, n_digits):
@@ -175,6 +200,8 @@ def main():
           f"{model.get_num_params() / 1e6:.2f}M parameters; best of {repeats} runs each")
     tok = R.WordTokenizer([str(i) for i in range(10)])
     rows = bench_decoding(model, NoStop(tok)) + bench_training(model) + bench_latent(model, tok)
+    if compile:
+        rows += bench_compile(model, NoStop(tok))
     print(f"\n{'measurement':48s} {'value':>9s}  details")
     for name, value, detail in rows:
         print(f"{name:48s} {value:9.2f}  {detail}")

@@ -66,6 +66,13 @@ class KVCache:
         else:
             self.valid[:, start:start + T] = valid
 
+    def write_at(self, layer, k, v, t):
+        """Static-shape write of one position (decode_step): t is a 0-d LongTensor, so a compiled
+        step never sees a Python int that changes. Returns the whole (B, nh, max_len, hs) buffers."""
+        self.k[layer].index_copy_(2, t.view(1), k)
+        self.v[layer].index_copy_(2, t.view(1), v)
+        return self.k[layer], self.v[layer]
+
     def crop(self, length):
         """Forget every position from `length` on (power sampling rolls back to a resample point)."""
         assert 0 <= length <= self.length
@@ -92,13 +99,15 @@ class CausalSelfAttention(nn.Module):
         self.resid_dropout = nn.Dropout(config.dropout)
         self.n_head, self.n_embd, self.dropout = config.n_head, config.n_embd, config.dropout
 
-    def forward(self, x, mask, cache, layer):
+    def forward(self, x, mask, cache, layer, t=None):
         B, T, C = x.size()
         q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
         q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
         k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
         v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)  # (B, nh, T, hs)
-        if cache is not None:
+        if t is not None:
+            k, v = cache.write_at(layer, k, v, t)  # (B, nh, max_len, hs); the mask hides what is not written yet
+        elif cache is not None:
             k, v = cache.update(layer, k, v)  # (B, nh, L+T, hs)
         # mask None means plain causal attention over this chunk alone, or a 1-token step over an
         # unpadded cache (attend to everything). SDPA's is_causal is top-left aligned, which is wrong
@@ -132,8 +141,8 @@ class Block(nn.Module):
         self.ln_2 = nn.LayerNorm(config.n_embd, bias=config.bias)
         self.mlp = MLP(config)
 
-    def forward(self, x, mask, cache, layer):
-        x = x + self.attn(self.ln_1(x), mask, cache, layer)
+    def forward(self, x, mask, cache, layer, t=None):
+        x = x + self.attn(self.ln_1(x), mask, cache, layer, t)
         x = x + self.mlp(self.ln_2(x))
         return x
 
@@ -229,6 +238,33 @@ class GPT(nn.Module):
             logits = self.lm_head(x[:, [-1], :] if last_only else x)
             loss = None
         return (logits, loss, hiddens) if hidden else (logits, loss)
+
+    def decode_step(self, cache, idx=None, embeds=None):
+        """One new position per row on a preallocated cache: idx (B, 1) ids or embeds (B, 1, C).
+        Returns logits (B, V). Every tensor has the same shape at every step (the position is a 0-d
+        tensor; attention runs over the whole buffer, masked), so `model.compile_decode()` builds
+        one graph for a whole decode: no recompilation per step."""
+        assert cache.max_len is not None, "decode_step needs a preallocated cache"
+        assert cache.length < cache.max_len, f"KV cache full: {cache.max_len} positions"
+        t = torch.tensor(cache.length, device=cache.valid.device)
+        logits = self.decode_core(idx, embeds, cache, t)
+        cache.length += 1  # Python-side bookkeeping stays outside the (compiled) core
+        return logits
+
+    def decode_core(self, idx, embeds, cache, t):
+        x = self.transformer.wte(idx) if embeds is None else embeds  # (B, 1, C)
+        cache.valid.index_fill_(1, t.view(1), True)
+        seen = cache.valid & (torch.arange(cache.max_len, device=t.device) <= t)  # (B, max_len) keys so far
+        pos = seen.sum(1, keepdim=True) - 1  # (B, 1) real tokens before this one
+        x = self.transformer.drop(x + self.transformer.wpe(pos))
+        mask = seen[:, None, None, :]  # (B, 1, 1, max_len)
+        for layer, block in enumerate(self.transformer.h):
+            x = block(x, mask, cache, layer, t)
+        return self.lm_head(self.transformer.ln_f(x))[:, -1]  # (B, V)
+
+    def compile_decode(self):
+        """torch.compile the single-token step (prefill stays eager: its shapes vary per batch)."""
+        self.decode_core = torch.compile(self.decode_core, fullgraph=True)
 
     def new_cache(self, batch_size, max_len=None, dtype=None):
         """A KVCache on this model's device; preallocated when max_len is given."""

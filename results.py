@@ -62,7 +62,8 @@ def train_and_score(name, config, overrides, cot_dir):
     t0 = time.time()
     print(f"{name}: python train.py {' '.join(args)}", flush=True)
     with open(os.path.join(d, 'train.log'), 'a') as log:
-        subprocess.run([sys.executable, 'train.py'] + args, stdout=log, stderr=subprocess.STDOUT, check=True)
+        subprocess.run([sys.executable, 'train.py'] + args, stdout=log, stderr=subprocess.STDOUT, check=True,
+                       env={**os.environ, 'PYTHONUNBUFFERED': '1'})
     train_s = time.time() - t0
     r = subprocess.run([sys.executable, 'sample.py', f'--out_dir={d}', '--eval=test', f'--eval_limit={eval_limit}'],
                        capture_output=True, text=True, check=True)

@@ -32,6 +32,7 @@ probe = False            # continuous thoughts: print the top tokens each though
 sampler = 'plain'        # plain (greedy / temperature / top-k / top-p); each other decoder adds its name in make_decoder
 batch_size = 64          # questions decoded together
 seed = 1337
+compile = torch.cuda.is_available()  # torch.compile the single-token decode step (one graph; prefill stays eager)
 device = 'cuda' if torch.cuda.is_available() else 'cpu'
 dtype = 'bfloat16' if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else 'float32'
 # -----------------------------------------------------------------------------
@@ -134,8 +135,7 @@ def generate(model, tok, prompts, max_new_tokens, temperature=0.0, top_k=0, top_
         done |= nxt == tok.eos_id
         if t == max_new_tokens - 1 or bool(done.all()):  # the one host sync per step: stopping needs it
             break
-        logits, _ = model(nxt[:, None], cache=cache, last_only=True)
-        logits = logits[:, -1]
+        logits = model.decode_step(cache, nxt[:, None])  # (N, V), one static-shape position
     rows = []
     for row in out.tolist():
         n = row.index(tok.eos_id) + 1 if tok.eos_id in row else len(row)
@@ -207,6 +207,8 @@ def main():
     torch.manual_seed(seed)
     generator = torch.Generator(device=device).manual_seed(seed)
     model, tok, ckpt = load_checkpoint(out_dir, device)
+    if compile:
+        model.compile_decode()
     ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[dtype]
     ctx = nullcontext() if device == 'cpu' else torch.autocast(device_type='cuda', dtype=ptdtype)
     cfg = ckpt['config']
