@@ -4,8 +4,8 @@ One training loop for every method; each method is one marked section below (its
     python train.py config/quickstart.py                    # CoT on CPU, a minute or two
     python train.py config/quickstart.py --method=nocot     # same model, no steps
     torchrun --nproc_per_node=8 train.py config/prosqa_coconut.py   # several GPUs (gloo on CPU)
-Methods: cot, nocot, pause (baselines of Coconut's Table 1), coconut, codi. Config: defaults below, then a config
-file, then --key=value overrides (configurator.py).
+Methods: cot, nocot, pause (the baselines of Coconut's Table 1), coconut, codi.
+Config: the defaults below, then a config file, then --key=value overrides (configurator.py).
 """
 import math
 import os
@@ -35,6 +35,8 @@ always_save_checkpoint = True  # else only when the valid loss improves
 # data
 dataset = 'running_sum'  # data/<dataset>/{train,valid}.json, written by data/<dataset>/prepare.py
 method = 'cot'           # cot | nocot | pause | coconut | codi
+batch_size = 64
+gradient_accumulation_steps = 1  # micro-batches per step (split over processes under torchrun)
 n_pause = 6              # pause tokens between question and answer (method = pause)
 # Coconut (method = coconut)
 c_thought = 1            # continuous thoughts per replaced step (ProsQA 1, GSM8k 2)
@@ -53,8 +55,6 @@ codi_prj_dim = 0         # hidden width of the thought projection (0 = n_embd)
 codi_alpha = 1.0         # weight of the student's answer cross-entropy
 codi_beta = 1.0          # weight of the hidden-state distillation
 codi_gamma = 1.0         # weight of the teacher's cross-entropy on steps and answer
-batch_size = 64
-gradient_accumulation_steps = 1
 # model (ignored when the weights come from a checkpoint or GPT-2)
 n_layer = 4
 n_head = 4
@@ -155,9 +155,6 @@ def coconut_loss(model, x, y, valid, is_latent):
 
 
 # -----------------------------------------------------------------------------
-# the loop's helpers
-
-# -----------------------------------------------------------------------------
 # CODI (Shen et al., 2025): one set of weights is teacher and student
 #   teacher:  Q \n S1 \n ... S(n-1) \n | ### A <eos>             (the last step dropped: with it the
 #                                                                 teacher can copy the result into ###)
@@ -173,9 +170,11 @@ def codi_batch(tok, parts, cfg):
     xt, yt, _ = collate(teacher, pad, cfg['device'], cfg['block_size'])
     align = [p.index(slot) for p, _ in student]  # the first thought of every row in one column
     xs, ys, vs = collate(student, pad, cfg['device'], cfg['block_size'], align)
-    pos_t = [R.answer_position(tok, p, t, a) for (p, t), (_, _, a) in zip(teacher, parts)]
-    pos_s = [max(align) - al + R.answer_position(tok, p, t, a) for (p, t), al, (_, _, a) in zip(student, align, parts)]
-    return xt, yt, torch.tensor(pos_t, device=cfg['device']), xs, ys, vs, xs == slot, torch.tensor(pos_s, device=cfg['device'])
+    answers = [a for _, _, a in parts]
+    pos_t = [R.answer_position(tok, p, t, a) for (p, t), a in zip(teacher, answers)]
+    pos_s = [max(align) - al + R.answer_position(tok, p, t, a) for (p, t), al, a in zip(student, align, answers)]
+    pos_t, pos_s = torch.tensor(pos_t, device=cfg['device']), torch.tensor(pos_s, device=cfg['device'])
+    return xt, yt, pos_t, xs, ys, vs, xs == slot, pos_s
 
 
 def codi_distill(h_student, h_teacher, pos_s, pos_t):
@@ -203,6 +202,9 @@ def codi_loss(model, batch, cfg):
     ce_s, kd, ce_t = codi_losses(model, *batch)
     return cfg['codi_alpha'] * ce_s + cfg['codi_beta'] * kd + cfg['codi_gamma'] * ce_t
 
+
+# -----------------------------------------------------------------------------
+# the loop's helpers
 
 def get_batch(split_parts, tok, generator, cfg, stage=0):
     """A random batch for the configured method, drawn with `generator` (checkpointed)."""
