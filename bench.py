@@ -30,10 +30,10 @@ seed = 1337
 # -----------------------------------------------------------------------------
 
 
-def timed(fn):
-    """Best wall time of `repeats` calls (the minimum is the least noisy estimate of the cost)."""
+def timed(fn, n=None):
+    """Best wall time of n calls, `repeats` by default (the minimum is the least noisy estimate of the cost)."""
     best = float('inf')
-    for _ in range(repeats):
+    for _ in range(n or repeats):
         if device.startswith('cuda'):
             torch.cuda.synchronize()
         t0 = time.perf_counter()
@@ -77,6 +77,19 @@ def bench_decoding(model, tok):
     ]
 
 
+def bench_soft(model, tok):
+    """Soft thinking vs plain greedy (CoT) decoding of the same prompts, for the same number of steps:
+    end id -1 never comes, so every step is a soft one (vanilla: filter, pi @ E, no noise)."""
+    prompts = torch.randint(2, vocab_size, (batch_size, prompt_len)).tolist()
+    t_greedy = t_soft = float('inf')
+    for _ in range(repeats):  # interleaved: a change of load on a shared machine hits both alike
+        t_greedy = min(t_greedy, timed(lambda: S.generate(model, tok, prompts, new_tokens), 1))
+        t_soft = min(t_soft, timed(lambda: S.soft_generate(model, tok, prompts, -1, 'vanilla', new_tokens,
+                                                           think_budget=new_tokens, cold_stop_steps=0), 1))
+    return [('soft thinking / greedy: time per question', t_soft / t_greedy,
+             f"batch {batch_size}, {new_tokens} steps: {1e3 * t_soft / batch_size:.0f} vs {1e3 * t_greedy / batch_size:.0f} ms")]
+
+
 def bench_training(model):
     opt = model.configure_optimizers(0.1, 1e-4, (0.9, 0.95), 'cuda' if device.startswith('cuda') else 'cpu')
     x = torch.randint(2, vocab_size, (train_batch, train_len), device=device)
@@ -103,7 +116,7 @@ def main():
                           n_embd=n_embd)).to(device).eval()
     print(f"device {device}, model {n_layer}x{n_embd}, vocab {vocab_size}, "
           f"{model.get_num_params() / 1e6:.2f}M parameters; best of {repeats} runs each")
-    rows = bench_decoding(model, NoStopTokenizer()) + bench_training(model)
+    rows = bench_decoding(model, NoStopTokenizer()) + bench_soft(model, NoStopTokenizer()) + bench_training(model)
     print(f"\n{'measurement':48s} {'value':>9s}  details")
     for name, value, detail in rows:
         print(f"{name:48s} {value:9.2f}  {detail}")
