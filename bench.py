@@ -34,10 +34,10 @@ seed = 1337
 # -----------------------------------------------------------------------------
 
 
-def timed(fn):
-    """Best wall time of `repeats` calls (the minimum is the least noisy estimate of the cost)."""
+def timed(fn, n=None):
+    """Best wall time of n calls, `repeats` by default (the minimum is the least noisy estimate of the cost)."""
     best = float('inf')
-    for _ in range(repeats):
+    for _ in range(n or repeats):
         if device.startswith('cuda'):
             torch.cuda.synchronize()
         t0 = time.perf_counter()
@@ -80,6 +80,19 @@ def bench_decoding(model, tok):
         (f'decoding: batch-{batch_size} / batch-1 throughput', batch_size * t_cached / t_batch,
          f"{batch_size * new_tokens / t_batch:,.0f} vs {new_tokens / t_cached:,.0f} tok/s"),
     ]
+
+
+def bench_soft(model, tok):
+    """Soft thinking vs plain greedy (CoT) decoding of the same prompts, for the same number of steps:
+    end id -1 never comes, so every step is a soft one (vanilla: filter, pi @ E, no noise)."""
+    prompts = torch.randint(2, vocab_size, (batch_size, prompt_len)).tolist()
+    t_greedy = t_soft = float('inf')
+    for _ in range(repeats):  # interleaved: a change of load on a shared machine hits both alike
+        t_greedy = min(t_greedy, timed(lambda: S.generate(model, tok, prompts, new_tokens), 1))
+        t_soft = min(t_soft, timed(lambda: S.soft_generate(model, tok, prompts, -1, 'vanilla', new_tokens,
+                                                           think_budget=new_tokens, cold_stop_steps=0), 1))
+    return [('soft thinking / greedy: time per question', t_soft / t_greedy,
+             f"batch {batch_size}, {new_tokens} steps: {1e3 * t_soft / batch_size:.0f} vs {1e3 * t_greedy / batch_size:.0f} ms")]
 
 
 def bench_training(model):
@@ -199,7 +212,8 @@ def main():
     print(f"device {device}, model {n_layer}x{n_embd}, vocab {vocab_size}, "
           f"{model.get_num_params() / 1e6:.2f}M parameters; best of {repeats} runs each")
     tok = R.WordTokenizer([str(i) for i in range(10)])
-    rows = bench_decoding(model, NoStop(tok)) + bench_training(model) + bench_latent(model, tok)
+    rows = bench_decoding(model, NoStop(tok)) + bench_soft(model, NoStop(tok)) + bench_training(model)
+    rows += bench_latent(model, tok)
     if compile:
         rows += bench_compile(model, NoStop(tok))
     print(f"\n{'measurement':48s} {'value':>9s}  details")

@@ -1,7 +1,6 @@
 """CODI: the distilled position, the detached teacher, the loss terms, batched vs per-example."""
 import pytest
 import torch
-import torch.nn.functional as F
 
 import reasoning as R
 import sample as S

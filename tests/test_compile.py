@@ -1,6 +1,5 @@
 """torch.compile of the decode step: same tokens as eager, one graph for a whole decode."""
 import pytest
-import torch
 
 import reasoning as R
 import sample as S

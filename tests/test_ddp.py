@@ -1,6 +1,5 @@
 """Two processes (torchrun, gloo on CPU) train exactly as one process on the same global batch."""
 import os
-import re
 import subprocess
 import sys
 
