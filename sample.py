@@ -299,12 +299,11 @@ def probed_step(model, cache, x, alternatives, dist):
     alternative, (N,) JS(dist after x, dist after the alternative)."""
     length, q_alt = cache.length, []
     for ids in alternatives:
-        logits, _ = model(ids[:, None], cache=cache, last_only=True)
+        logits = model.decode_step(cache, ids[:, None])
         cache.crop(length)  # forget the alternative: the next forward overwrites its position
-        q_alt.append(dist(logits[:, -1]))
-    logits, _ = model(embeds=x[:, None], cache=cache, last_only=True)
-    q = dist(logits[:, -1])
-    return logits[:, -1], [js_divergence(q, qa) for qa in q_alt]
+        q_alt.append(dist(logits))
+    logits = model.decode_step(cache, embeds=x[:, None])
+    return logits, [js_divergence(dist(logits), qa) for qa in q_alt]
 
 
 @torch.no_grad()
@@ -375,8 +374,7 @@ def soft_generate(model, tok, prompts, end_id, mode='vanilla', max_new_tokens=12
                 log['js_top1'][n].append(js1)
                 log['js_top2'][n].append(js2)
         else:
-            logits, _ = model(embeds=x[:, None], cache=cache, last_only=True)
-            logits = logits[:, -1]
+            logits = model.decode_step(cache, embeds=x[:, None])  # (N, V)
     if stats is not None:
         stats.setdefault('think_steps', []).extend(n_soft.tolist())
         for k, per_row in log.items():

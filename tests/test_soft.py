@@ -60,13 +60,18 @@ def peaked_model(tiny_model):
 
 
 def record_calls(model):
-    """Wrap model.forward to record (input embeddings or None, last-position logits) of every call."""
-    calls, forward = [], model.forward
+    """Record (input embeddings or None, last-position logits) of every call: the prefill's forward
+    and each decoding step's decode_core."""
+    calls, forward, core = [], model.forward, model.decode_core
     def wrapped(*args, **kw):
         res = forward(*args, **kw)
         calls.append((kw.get('embeds'), res[0][:, -1].detach()))
         return res
-    model.forward = wrapped
+    def wrapped_core(idx, embeds, cache, t):
+        logits = core(idx, embeds, cache, t)
+        calls.append((embeds, logits.detach()))
+        return logits
+    model.forward, model.decode_core = wrapped, wrapped_core
     return calls
 
 
