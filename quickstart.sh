@@ -2,7 +2,8 @@
 # The lesson the rest of the project builds on, on a laptop CPU: the same small GPT learns to sum six
 # digits mod 10 when it writes the running sums (CoT), and does not when it must answer at once
 # (No-CoT). Then Coconut asks whether the sums can live in continuous thoughts instead of words:
-# starting from the CoT model, each stage replaces one more written sum by a thought.
+# starting from the CoT model, each stage replaces one more written sum by a thought. The quickstart
+# stops after stage 3 (3 of the 5 sums are thoughts); README, "Coconut", says what happens after.
 set -euo pipefail
 cd "$(dirname "$0")"
 start=$(date +%s)
@@ -10,8 +11,9 @@ start=$(date +%s)
 for m in cot nocot coconut; do
   cfg=config/quickstart.py
   [ $m != cot ] && cfg=config/quickstart_$m.py
-  echo "=== training $m ($cfg)"
-  python train.py $cfg
+  extra=""; [ $m = coconut ] && extra="--max_iters=900"  # stages 1-3, 300 iterations each
+  echo "=== training $m ($cfg $extra)"
+  python train.py $cfg $extra
   python sample.py --out_dir=out-quickstart-$m --eval=test | tail -n 1 > out-quickstart-$m/test.json
 done
 python - "$start" <<'PY'

@@ -27,6 +27,7 @@ RECIPES = {
         ('No-CoT', 'config/quickstart_nocot.py', []),
         ('Pause', 'config/quickstart.py', ['--method=pause', '--n_pause=5']),
         ('Coconut', 'config/quickstart_coconut.py', []),
+        ('Coconut, stage 3 (3 of 5 steps latent)', 'config/quickstart_coconut.py', ['--max_iters=900']),
         ('- w/o curriculum', 'config/quickstart_coconut.py', ['--no_curriculum=True']),
         ('- w/o thought', 'config/quickstart_coconut.py', ['--no_thoughts=True']),
         ('- pause as thought', 'config/quickstart_coconut.py', ['--pause_as_thought=True']),
@@ -42,7 +43,7 @@ RECIPES = {
 
 
 def run_dir(name):
-    slug = name.strip('- ').lower().replace(' ', '-').replace('/', '')
+    slug = name.strip('- ').lower().replace(' ', '-').replace('/', '').replace(',', '').replace('(', '').replace(')', '')
     return os.path.join(out, f"{task}-{slug}")
 
 

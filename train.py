@@ -129,7 +129,7 @@ def coconut_stage(iter_num, n_train, cfg):
     if cfg['no_curriculum']:
         return cfg['max_latent_stage'] + 1
     epoch = iter_num * cfg['batch_size'] * cfg['gradient_accumulation_steps'] / n_train
-    return cfg['start_stage'] + int(epoch // cfg['epochs_per_stage'])
+    return cfg['start_stage'] + int(epoch / cfg['epochs_per_stage'] + 1e-9)  # 1e-9: 0.288 / 0.096 is 2.9999...
 
 
 def coconut_layout(tok, parts, stage, cfg, generator):
