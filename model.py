@@ -196,10 +196,13 @@ class GPT(nn.Module):
         return mask[:, None]  # (B, 1, T, L)
 
     def forward(self, idx=None, targets=None, embeds=None, valid=None, pos=None, cache=None,
-                last_only=False, hidden=False):
+                last_only=False, hidden=False, attn_mask=None):
         """idx (B, T) token ids, or embeds (B, T, C) input embeddings. valid (B, T) bool: False at
         left padding. pos (B, T) position ids; by default they count real tokens only, so a left-padded
         row starts at 0 on its first real token. cache: a KVCache this chunk is appended to.
+        attn_mask (B, T, L) bool, L = cached + T keys: True where a query may attend to a key. When
+        given it replaces the causal/padding mask entirely (methods with their own attention patterns
+        build it); every query must see at least one key, or SDPA returns NaN for that row.
         Returns (logits, loss), or (logits, loss, hiddens) with hidden=True, where hiddens holds the
         n_layer+1 states as HF reports them: embedding output, each block's output, the last after ln_f.
         last_only: logits of the last position only (decoding), (B, 1, V)."""
@@ -219,7 +222,10 @@ class GPT(nn.Module):
         if pos is None:
             pos = (past_real + valid.long().cumsum(1) - 1).clamp(min=0)  # (B, T)
         mask = None
-        if padded or (cache is not None and T > 1):
+        if attn_mask is not None:
+            assert attn_mask.shape == (B, T, start + T), f"attn_mask {tuple(attn_mask.shape)} != {(B, T, start + T)}"
+            mask = attn_mask[:, None]  # (B, 1, T, L): the same pattern for every head
+        elif padded or (cache is not None and T > 1):
             all_valid = cache.valid[:, :start + T] if cache is not None else valid
             mask = self.attention_mask(all_valid, T, start)
         x = self.transformer.drop(x + self.transformer.wpe(pos))

@@ -196,6 +196,7 @@ def load_split(data_dir, split):
 #   nocot:   Q \n                 | ### A <eos>
 #   pause:   Q \n <pause>*m       | ### A <eos>
 #   latent:  Q \n <bot> <latent>*n <eot> | S(k+1) \n ... Sn \n ### A <eos>   (Coconut stage k; CODI: no steps)
+#   Latent-SFT: Q \n <bot> | [z]*N <eot> ### A <eos>   (the model writes its latents and <eot> itself)
 # <latent> marks a slot whose input embedding is computed by the method, never a real token.
 
 def encode_parts(tok, ex):
@@ -206,10 +207,11 @@ def encode_parts(tok, ex):
     return question, steps, answer
 
 
-def layout(tok, parts, method, n_steps=None, n_latent=0, n_pause=0, slot=LATENT):
+def layout(tok, parts, method, n_steps=None, n_latent=0, n_pause=0, slot=LATENT, bot=False):
     """(prompt, target) of one example. n_steps: how many of the last steps stay explicit (default all
     for cot, none otherwise); n_latent: thought slots between <bot> and <eot> (slot: the token that
-    marks them; Coconut's pause-as-thought ablation puts <pause> there); n_pause: pause tokens."""
+    marks them; Coconut's pause-as-thought ablation puts <pause> there); n_pause: pause tokens;
+    bot: the prompt ends with an open <bot>, the model generates its latents from there (Latent-SFT)."""
     question, steps, answer = parts
     if n_steps is None:
         n_steps = len(steps) if method == 'cot' else 0
@@ -219,6 +221,8 @@ def layout(tok, parts, method, n_steps=None, n_latent=0, n_pause=0, slot=LATENT)
         prompt += [tok.id(PAUSE)] * n_pause
     if n_latent:
         prompt += [tok.id(BOT)] + [tok.id(slot)] * n_latent + [tok.id(EOT)]
+    if bot:
+        prompt += [tok.id(BOT)]
     return prompt, kept + answer
 
 
@@ -229,6 +233,8 @@ def inference_layout(cfg, stage=None):
         return {'n_pause': cfg['n_pause']}
     if cfg['method'] == 'codi':
         return {'n_steps': 0, 'n_latent': cfg['codi_thoughts']}
+    if cfg['method'] == 'latent':
+        return {'n_steps': 0, 'bot': True}
     if cfg['method'] == 'coconut':
         stage = cfg['max_latent_stage'] if stage is None else min(stage, cfg['max_latent_stage'])
         n_latent = 0 if cfg['no_thoughts'] else stage * cfg['c_thought']
@@ -322,3 +328,25 @@ def attach_thought_projection(model, cfg):
     if cfg['method'] == 'codi' and not hasattr(model, 'thought_proj'):
         C = model.config.n_embd
         model.thought_proj = ThoughtProjection(C, cfg['codi_prj_dim'] or C).to(model.lm_head.weight.device)
+
+
+# -----------------------------------------------------------------------------
+# Latent-SFT's latent tokens: a soft embedding in the span of the vocabulary, z = sum_i alpha_i E[id_i],
+# with alpha the softmax of the k largest logits. Stage 1 makes them from the CoT, stage 2 and decoding
+# from the model's own next-token logits: one function for all three, so they cannot drift apart.
+
+def latent_topk(logits, k, banned=()):
+    """logits (..., V) -> ids (..., k) of the k largest logits and alpha (..., k), their softmax
+    renormalized over those k. banned ids never enter a latent (padding, <latent>, <eot>: a latent
+    that could put mass on <eot> would blur the stopping rule)."""
+    assert k <= logits.size(-1) - len(set(banned)), f"latent_topk={k} is more than the ids a latent may use"
+    logits = logits.float()
+    if len(banned):
+        logits = logits.index_fill(-1, torch.as_tensor(banned, device=logits.device), -float('inf'))
+    top = logits.topk(k, dim=-1)
+    return top.indices, top.values.softmax(-1)
+
+
+def soft_embedding(E, ids, alpha):
+    """z = sum_i alpha_i E[ids_i]: (..., k) ids and weights -> (..., C) input embeddings. E: (V, C)."""
+    return (alpha.unsqueeze(-2).to(E.dtype) @ E[ids]).squeeze(-2)  # (..., 1, k) @ (..., k, C)

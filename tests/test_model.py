@@ -72,6 +72,24 @@ def test_growing_cache_passes_gradients(tiny_model):
     torch.testing.assert_close(run(True), run(False), atol=1e-5, rtol=1e-4)
 
 
+def test_explicit_attention_mask(tiny_model):
+    """attn_mask replaces the causal/padding mask: the causal one reproduces the default; a block-diagonal
+    one computes two independent sequences (with pos restarting at 0); with a cache it spans cached keys."""
+    x = torch.randint(0, 64, (2, 10))
+    causal = torch.ones(10, 10, dtype=torch.bool).tril().expand(2, 10, 10)
+    torch.testing.assert_close(tiny_model(x, attn_mask=causal)[0], tiny_model(x)[0])
+    blocks = causal.clone()
+    blocks[:, 4:, :4] = False  # positions 4.. never see 0..3
+    pos = torch.tensor([0, 1, 2, 3, 0, 1, 2, 3, 4, 5]).expand(2, 10)
+    both, _ = tiny_model(x, pos=pos, attn_mask=blocks)
+    torch.testing.assert_close(both[:, :4], tiny_model(x[:, :4])[0], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(both[:, 4:], tiny_model(x[:, 4:])[0], atol=1e-5, rtol=1e-5)
+    cache = tiny_model.new_cache(2, 16)
+    tiny_model(x[:, :4], cache=cache)
+    rest, _ = tiny_model(x[:, 4:], pos=pos[:, 4:] + 4, cache=cache, attn_mask=causal[:, 4:])  # (B, 6, 10)
+    torch.testing.assert_close(rest, tiny_model(x)[0][:, 4:], atol=1e-5, rtol=1e-5)
+
+
 def test_hidden_states_follow_hf_convention(tiny_model):
     x = torch.randint(0, 64, (1, 5))
     logits, _, hiddens = tiny_model(x, hidden=True)

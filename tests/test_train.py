@@ -1,6 +1,7 @@
 """train.py end to end on a tiny model: the loss falls, resuming reproduces the uninterrupted run,
 the checkpoint decodes with sample.py."""
 import json
+import os
 import re
 
 import pytest
@@ -20,12 +21,20 @@ def losses(stdout):
 COCONUT = ['--epochs_per_stage=0.04', '--max_latent_stage=2', '--c_thought=2']
 
 
-EXTRA = {'coconut': COCONUT, 'codi': ['--codi_thoughts=2', '--codi_prj_dim=16']}
+# Latent-SFT: stage 2 (the model that decodes) learns the soft labels written by a short stage-1 run
+LATENT = ['--latent_topk=4', '--latent_budget=6']
+EXTRA = {'coconut': COCONUT, 'codi': ['--codi_thoughts=2', '--codi_prj_dim=16'],
+         'latent': LATENT + ['--latent_stage=2', '--init_from=s1']}
 
 
-@pytest.mark.parametrize('method', ['cot', 'pause', 'coconut', 'codi'])
+@pytest.mark.parametrize('method', ['cot', 'pause', 'coconut', 'codi', 'latent'])
 def test_loss_falls_and_resume_is_exact(workdir, method):
     TINY = globals()['TINY'] + EXTRA.get(method, [])
+    if method == 'latent':
+        s1 = run('train.py', *globals()['TINY'], *LATENT, '--method=latent', '--latent_stage=1', '--out_dir=s1',
+                 '--max_iters=10', '--eval_interval=5', '--latent_label_examples=400', cwd=workdir)
+        assert s1.returncode == 0, s1.stderr
+        assert 'val_acc' in s1.stdout and os.path.exists(workdir / 's1' / 'latent_labels.pt')
     full = run('train.py', *TINY, f'--method={method}', '--out_dir=a', '--max_iters=20', '--eval_interval=10', cwd=workdir)
     assert full.returncode == 0, full.stderr
     la = losses(full.stdout)
