@@ -26,14 +26,19 @@ batch_size = 16          # rows of the batched-decoding comparison
 train_batch = 16
 train_len = 256
 repeats = 3              # best of this many timings per measurement
+power_tokens = 128       # power sampling vs plain decoding: tokens per row, at batch_size rows
+alpha = 4.0
+mcmc_block = 16
+mcmc_steps = 4
+power_repeats = 2        # power sampling runs are long: best of fewer
 seed = 1337
 # -----------------------------------------------------------------------------
 
 
-def timed(fn):
-    """Best wall time of `repeats` calls (the minimum is the least noisy estimate of the cost)."""
+def timed(fn, n=None):
+    """Best wall time of n (default `repeats`) calls (the minimum is the least noisy estimate of the cost)."""
     best = float('inf')
-    for _ in range(repeats):
+    for _ in range(n or repeats):
         if device.startswith('cuda'):
             torch.cuda.synchronize()
         t0 = time.perf_counter()
@@ -77,6 +82,29 @@ def bench_decoding(model, tok):
     ]
 
 
+def bench_power(model, tok):
+    """Power sampling against plain batched decoding of the same length at the same batch size, per
+    token drawn from the proposal (every token costs one row of a forward step: no token is fed twice
+    but the resample point's, and rows finish at different times); the multiplier against the paper's."""
+    prompts = torch.randint(2, vocab_size, (batch_size, prompt_len)).tolist()
+    t_plain = timed(lambda: S.generate(model, tok, prompts, power_tokens))
+    stats = {}
+    run = lambda: stats.update(S.power_generate(model, tok, prompts, power_tokens, alpha, mcmc_block, mcmc_steps,
+                                                seeds=torch.arange(batch_size))[1])
+    t_power = timed(run, power_repeats)
+    T, B, N, K = power_tokens, mcmc_block, mcmc_steps, -(-power_tokens // mcmc_block)
+    per_row = stats['drawn'] / batch_size
+    return [
+        ('power sampling: time per proposal token / plain', (t_power / stats['drawn']) / (t_plain / (batch_size * T)),
+         f"batch {batch_size}, {T} tokens, alpha {alpha:g}, blocks of {B}, {N} MH steps: {stats['drawn'] / t_power:,.0f} vs "
+         f"{batch_size * T / t_plain:,.0f} tok/s; {stats['forwards']} steps for {per_row:.0f} tokens per row, "
+         f"acceptance {stats['accepted'] / stats['proposals']:.2f}"),
+        ('power sampling: token multiplier', stats['drawn'] / stats['final'],
+         f"(drawn / returned) vs the paper's N_MCMC*T/(4B) = {N * T / (4 * B):.2f}; counting the blocks' own "
+         f"tokens and uniform positions, 1 + N(K+1)/4 + N/(2B) = {1 + N * (K + 1) / 4 + N / (2 * B):.2f}"),
+    ]
+
+
 def bench_training(model):
     opt = model.configure_optimizers(0.1, 1e-4, (0.9, 0.95), 'cuda' if device.startswith('cuda') else 'cpu')
     x = torch.randint(2, vocab_size, (train_batch, train_len), device=device)
@@ -103,7 +131,7 @@ def main():
                           n_embd=n_embd)).to(device).eval()
     print(f"device {device}, model {n_layer}x{n_embd}, vocab {vocab_size}, "
           f"{model.get_num_params() / 1e6:.2f}M parameters; best of {repeats} runs each")
-    rows = bench_decoding(model, NoStopTokenizer()) + bench_training(model)
+    rows = bench_decoding(model, NoStopTokenizer()) + bench_power(model, NoStopTokenizer()) + bench_training(model)
     print(f"\n{'measurement':48s} {'value':>9s}  details")
     for name, value, detail in rows:
         print(f"{name:48s} {value:9.2f}  {detail}")

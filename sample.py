@@ -235,7 +235,7 @@ def power_start(c, need, cache, back, steps, block, T, eos, stats):
     if len(rows):
         cache.shift(rows, (c.n - c.s + 1)[rows])
     c.n = torch.where(start, c.s - 1, c.n)
-    c.t = c.n.clone()
+    c.t = torch.where(start, c.n, c.t)
     redrawn = (torch.arange(T + 1, device=c.h.device) >= c.s[:, None])[start]
     c.y[start] = c.x[start].masked_fill(redrawn, c.pad)
     c.ylp[start] = c.xlp[start].masked_fill(redrawn, 0.0)
@@ -288,6 +288,7 @@ def power_generate(model, tok, prompts, max_new_tokens, alpha=4.0, block=192, st
     <eos> if ended) and counts: proposals and accepted (MH steps), noops (positions past EOS),
     drawn (tokens drawn from q), fed (row-tokens run through the model), final (tokens returned),
     forwards (batched steps)."""
+    assert all(len(p) > 0 for p in prompts), "a chain starts from the prompt's last token"
     P = max(len(p) for p in prompts)
     # room for the rows' different lengths: compaction (drop_front) happens once per `slack` steps or less often
     _, cache, _ = prefill(model, tok, prompts, max_new_tokens + max(8, (P + max_new_tokens) // 8))
