@@ -30,6 +30,11 @@ latent_batch = 64        # running-sum examples for the Coconut / CODI rows
 latent_digits = 6
 repeats = 3              # best of this many timings per measurement
 compile = True           # also time torch.compile'd decode and train steps against eager (compiling takes a minute)
+power_tokens = 128       # power sampling vs plain decoding: tokens per row, at batch_size rows
+alpha = 4.0
+mcmc_block = 16
+mcmc_steps = 4
+power_repeats = 2        # power sampling runs are long: best of fewer
 seed = 1337
 # -----------------------------------------------------------------------------
 
@@ -93,6 +98,29 @@ def bench_soft(model, tok):
                                                            think_budget=new_tokens, cold_stop_steps=0), 1))
     return [('soft thinking / greedy: time per question', t_soft / t_greedy,
              f"batch {batch_size}, {new_tokens} steps: {1e3 * t_soft / batch_size:.0f} vs {1e3 * t_greedy / batch_size:.0f} ms")]
+
+
+def bench_power(model, tok):
+    """Power sampling against plain batched decoding of the same length at the same batch size, per
+    token drawn from the proposal (every token costs one row of a forward step: no token is fed twice
+    but the resample point's, and rows finish at different times); the multiplier against the paper's."""
+    prompts = torch.randint(2, vocab_size, (batch_size, prompt_len)).tolist()
+    t_plain = timed(lambda: S.generate(model, tok, prompts, power_tokens))
+    stats = {}
+    run = lambda: stats.update(S.power_generate(model, tok, prompts, power_tokens, alpha, mcmc_block, mcmc_steps,
+                                                seeds=torch.arange(batch_size))[1])
+    t_power = timed(run, power_repeats)
+    T, B, N, K = power_tokens, mcmc_block, mcmc_steps, -(-power_tokens // mcmc_block)
+    per_row = stats['drawn'] / batch_size
+    return [
+        ('power sampling: time per proposal token / plain', (t_power / stats['drawn']) / (t_plain / (batch_size * T)),
+         f"batch {batch_size}, {T} tokens, alpha {alpha:g}, blocks of {B}, {N} MH steps: {stats['drawn'] / t_power:,.0f} vs "
+         f"{batch_size * T / t_plain:,.0f} tok/s; {stats['forwards']} steps for {per_row:.0f} tokens per row, "
+         f"acceptance {stats['accepted'] / stats['proposals']:.2f}"),
+        ('power sampling: token multiplier', stats['drawn'] / stats['final'],
+         f"(drawn / returned) vs the paper's N_MCMC*T/(4B) = {N * T / (4 * B):.2f}; counting the blocks' own "
+         f"tokens and uniform positions, 1 + N(K+1)/4 + N/(2B) = {1 + N * (K + 1) / 4 + N / (2 * B):.2f}"),
+    ]
 
 
 def bench_training(model):
@@ -212,8 +240,8 @@ def main():
     print(f"device {device}, model {n_layer}x{n_embd}, vocab {vocab_size}, "
           f"{model.get_num_params() / 1e6:.2f}M parameters; best of {repeats} runs each")
     tok = R.WordTokenizer([str(i) for i in range(10)])
-    rows = bench_decoding(model, NoStop(tok)) + bench_soft(model, NoStop(tok)) + bench_training(model)
-    rows += bench_latent(model, tok)
+    rows = bench_decoding(model, NoStop(tok)) + bench_power(model, NoStop(tok)) + bench_soft(model, NoStop(tok))
+    rows += bench_training(model) + bench_latent(model, tok)
     if compile:
         rows += bench_compile(model, NoStop(tok))
     print(f"\n{'measurement':48s} {'value':>9s}  details")

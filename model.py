@@ -88,6 +88,39 @@ class KVCache:
         """Each row n times in a row (n samples per prompt after one prefill): row b -> rows b*n..b*n+n-1."""
         self.select(torch.arange(self.valid.size(0), device=self.valid.device).repeat_interleave(n))
 
+    def shift(self, rows, d, src=None):
+        """Per-row crop that keeps rows aligned to the end, as left padding does: rows[i] takes the
+        content of rows[i] of src (default: this cache) moved d[i] columns right, so with d[i] > 0 its
+        last d[i] positions are forgotten and d[i] padding columns open on its left (d[i] < 0 moves
+        left: the first columns must be padding). Positions are counted over valid keys, so what stays
+        is exact. Power sampling rolls each chain back to its own resample point with it, and restores
+        a rejected chain from a copy of its cache (src) taken before the proposal."""
+        assert self.max_len is not None and rows.shape == d.shape
+        src, L = self if src is None else src, self.length
+        col = torch.arange(L, device=d.device) - d[:, None]  # (n, L) the source column of each column
+        idx = col.clamp(0, src.max_len - 1)
+        for buf, sbuf in zip(self.k + self.v, src.k + src.v):
+            buf[rows, :, :L] = sbuf[rows[:, None], :, idx].transpose(1, 2)  # (n, L, nh, hs) -> (n, nh, L, hs)
+        self.valid[rows, :L] = src.valid[rows[:, None], idx] & (col >= 0) & (col < src.max_len)
+        self.padded = True
+
+    def copy_rows(self, rows, src):
+        """rows of cache src -> the same rows of this one (src's first `length` columns)."""
+        L = self.length = src.length
+        for buf, sbuf in zip(self.k + self.v, src.k + src.v):
+            buf[rows, :, :L] = sbuf[rows, :, :L]
+        self.valid[rows, :L] = src.valid[rows, :L]
+
+    def drop_front(self, n):
+        """Forget the first n columns of every row (padding, in every row still in use) to make room
+        at the end: every row moves n columns left."""
+        assert self.max_len is not None and 0 <= n <= self.length
+        L = self.length
+        for buf in self.k + self.v:
+            buf[:, :, :L - n] = buf[:, :, n:L].clone()
+        self.valid[:, :L - n] = self.valid[:, n:L].clone()
+        self.length = L - n
+
 
 class CausalSelfAttention(nn.Module):
 

@@ -13,6 +13,7 @@ import os
 import sys
 import time
 from contextlib import nullcontext
+from types import SimpleNamespace
 
 import torch
 from torch.nn import functional as F
@@ -34,7 +35,14 @@ top_p = 1.0              # nucleus: keep the smallest set with mass >= top_p (1.
 probe = False            # continuous thoughts: print the top tokens each thought decodes to (LM head);
                          # Latent-SFT: each latent's top tokens and effective parallelism N_eff (with --eval: mean N_eff)
 latent_budget = 0        # Latent-SFT: most latent steps before <eot> is forced (0 = the checkpoint's latent_budget)
-sampler = 'plain'        # plain (greedy / temperature / top-k / top-p); each other decoder adds its name in make_decoder
+sampler = 'plain'        # plain (greedy / temperature / top-k / top-p) | base (temperature 1) | lowtemp (1/alpha) | power
+                         # | soft_vanilla | soft_dirichlet | soft_gumbel
+# power sampling (sampler = power)
+alpha = 4.0              # target p^alpha over whole continuations; proposal and lowtemp: temperature 1/alpha
+mcmc_block = 192         # tokens added per block (paper: 192)
+mcmc_steps = 10          # Metropolis-Hastings steps after each block (paper: 10; max_new_tokens 3072)
+pass_k = [1, 2, 4, 8]    # --eval: pass@k for each k <= num_samples
+plot = ''                # --eval: write a PNG of pass@k vs k to this path (needs matplotlib)
 # soft thinking (sampler = soft_vanilla | soft_dirichlet | soft_gumbel; a CoT checkpoint). The answer after
 # thinking is decoded with the plain `temperature` (0 = greedy, the default).
 soft_temperature = 0.6   # T in p = softmax(logits / T) while thinking (Zhang et al.'s 0.6)
@@ -287,6 +295,212 @@ def method_decoder(model, tok, ckpt, max_new_tokens=128, temperature=0.0, top_k=
                                     num_samples, generator)
 
 
+# -----------------------------------------------------------------------------
+# Power sampling (Karan & Du, "Reasoning with sampling: your base model is smarter than you think")
+#
+# Target: p^alpha over whole continuations (sharpen whole futures, then normalize), not p at a low
+# temperature (normalize each token's futures, then sharpen). Proposal q: the model at temperature
+# 1/alpha. A chain grows its state by blocks of `block` tokens drawn from q; after each block,
+# `steps` Metropolis-Hastings steps each pick a position j uniformly among the h tokens so far,
+# redraw tokens j..h-1 from q and accept with (chosen-token log-probs of the suffixes from j)
+#     log r = alpha * (log p(new) - log p(old)) + (log q(old) - log q(new)).
+# EOS is absorbing: padding of probability 1 follows it under p and q, so state and proposal both
+# span the h positions (a proposal may end before or after the state), the ratio compares both full
+# suffixes, and a position past the state's EOS is a no-op. A chain stops after the block in which
+# its state ended, or at max_new_tokens.
+#
+# Batching: every row (prompt x sample) is a chain that runs its own tasks (extend by a block, then
+# MH steps) at its own pace, one token per row per forward step: no row waits for another row's
+# longer proposal. A task starting at index s crops the row's cache to the state before s-1 with
+# KVCache.shift, which crops each row to its own length and keeps it aligned to the last column (as
+# left padding does), so one batched one-token step serves every row. A rejected chain gets its
+# state's cache back from a copy taken before the proposal (a memory copy, no model call): only
+# index s-1 is fed twice per task, its logits were not kept.
+# Randomness is counter-based: a draw is a hash of (row seed, task number, slot), so a chain comes
+# out the same whatever else shares its batch.
+
+def mix32(x):
+    """lowbias32 (C. Wellons): a 32-bit integer hash, on int64 tensors, in arithmetic that never overflows."""
+    x = x & 0xFFFFFFFF
+    for shift, mul in ((16, 0x7FEB352D), (15, 0x846CA68B)):
+        x = x ^ (x >> shift)
+        x = (((((x >> 16) * mul) & 0xFFFF) << 16) + (x & 0xFFFF) * mul) & 0xFFFFFFFF
+    return x ^ (x >> 16)
+
+
+def task_key(seed, task):
+    return mix32(mix32(seed) + task)
+
+
+def uniform(key, slot):
+    """Uniforms in (0, 1) on a 2^-24 grid (exact in float32) from a task key and a slot:
+    0 the MH position, 1 the accept test, 2+i the token at index i."""
+    return ((mix32(key + slot) >> 8).double() + 0.5) / 2 ** 24
+
+
+def power_logprobs(logits, alpha, banned=()):
+    """(N, V) logits -> (log p, log q), each (N, V): p the model at temperature 1, q at temperature
+    1/alpha, over the same allowed ids. alpha * log p(v) - log q(v) = log sum_v' p(v')^alpha for all v."""
+    logp = F.log_softmax(filter_logits(logits, 1.0, banned=banned), dim=-1)
+    return logp, F.log_softmax(alpha * logp, dim=-1)
+
+
+def power_start(c, need, cache, back, steps, block, T, eos, stats):
+    """Give each chain in `need` its next task: skip the MH steps that land past its state's EOS,
+    close the block (stop the chain, or extend its state by a block), crop its cache (an MH step
+    first copies it to `back`, for a rejection)."""
+    o = torch.arange(steps + 1, device=c.h.device)  # the rest of the block's MH steps, all at once
+    k = c.k[:, None] + o  # (N, steps+1) task numbers within the block
+    s = (uniform(task_key(c.seed[:, None], c.task[:, None] + o), 0) * c.h[:, None]).long() + 1  # first redrawn index
+    is_eos = c.x[:, 1:] == eos
+    xend = torch.where(is_eos.any(1), is_eos.int().argmax(1) + 1, T + 1)  # (N,) index of the state's EOS
+    real = (k <= steps) & (s <= xend[:, None])
+    skip = torch.where(real.any(1), real.int().argmax(1), (steps + 1 - c.k).clamp(min=0))
+    skip = torch.where(need, skip, 0)
+    stats['noops'] += skip.sum()
+    c.k, c.task = c.k + skip, c.task + skip
+    s = s.gather(1, skip.clamp(max=steps)[:, None]).squeeze(1)
+    # end of block: stop a chain whose state ended (or is full), else open the next block (extension)
+    end = need & (c.k > steps)
+    stop = end & ((xend <= c.h) | (c.h == T))
+    c.done |= stop
+    grow = end & ~stop
+    s = torch.where(grow, c.h + 1, s)
+    c.h = torch.where(grow, (c.h + block).clamp(max=T), c.h)
+    c.k = torch.where(grow, 0, c.k)
+    # start: the cache holds the state's indices 0..n-1; keep those before s-1 (s-1 is fed again:
+    # its logits were not kept); the proposal starts as the state
+    start = need & ~c.done
+    c.s = torch.where(start, s, c.s)
+    c.key = torch.where(start, task_key(c.seed, c.task), c.key)
+    c.nb = torch.where(start, c.n, c.nb)
+    assert bool((c.s - 1 <= c.n)[start].all())
+    mh = (start & (c.k > 0)).nonzero().squeeze(1)
+    if len(mh):
+        back.copy_rows(mh, cache)
+        c.L0[mh] = cache.length
+    rows = (start & (c.n > c.s - 1)).nonzero().squeeze(1)
+    if len(rows):
+        cache.shift(rows, (c.n - c.s + 1)[rows])
+    c.n = torch.where(start, c.s - 1, c.n)
+    c.t = torch.where(start, c.n, c.t)
+    redrawn = (torch.arange(T + 1, device=c.h.device) >= c.s[:, None])[start]
+    c.y[start] = c.x[start].masked_fill(redrawn, c.pad)
+    c.ylp[start] = c.xlp[start].masked_fill(redrawn, 0.0)
+    c.ylq[start] = c.xlq[start].masked_fill(redrawn, 0.0)
+
+
+def power_finish(c, fin, alpha, cache, back, stats):
+    """Metropolis-Hastings decision for the chains whose proposal is complete (an extension is always
+    taken). The sums run over both full suffixes from index s; padding after an EOS adds 0 to either."""
+    after = torch.arange(c.x.size(1), device=c.x.device) >= c.s[:, None]  # (N, T+1)
+    log_r = alpha * ((c.ylp - c.xlp) * after).sum(1) + ((c.xlq - c.ylq) * after).sum(1)
+    mh = fin & (c.k > 0)
+    accept = fin & ((c.k == 0) | (torch.log(uniform(c.key, 1)) < log_r))
+    stats['proposals'] += mh.sum()
+    stats['accepted'] += (mh & accept).sum()
+    c.x[accept], c.xlp[accept], c.xlq[accept] = c.y[accept], c.ylp[accept], c.ylq[accept]
+    # accepted: the cache holds the new state; rejected: put back the copy taken before the proposal,
+    # moved to end in the last column again (the cache has grown, or lost padding in front, since)
+    rows = (fin & ~accept).nonzero().squeeze(1)
+    if len(rows):
+        cache.shift(rows, cache.length - c.L0[rows], src=back)
+        c.n[rows] = c.nb[rows]
+    c.k, c.task = c.k + fin.long(), c.task + fin.long()
+
+
+def power_draw(c, logp, logq, eos, stats):
+    """After feeding index t: draw index i = t+1 from q by inverse CDF at the chain's own uniform
+    (unless i is still a kept state token). Returns the chains whose proposal is complete."""
+    i = c.t + 1  # (N,)
+    cdf = logq.exp().cumsum(-1)  # (N, V)
+    u = uniform(c.key, 2 + i).to(cdf.dtype)
+    new = torch.searchsorted(cdf, (u * cdf[:, -1])[:, None]).squeeze(1).clamp(max=cdf.size(1) - 1)  # (N,)
+    draw = ~c.done & (i >= c.s)
+    rows, at, new = draw.nonzero().squeeze(1), i[draw], new[draw]
+    c.y[rows, at], c.ylp[rows, at], c.ylq[rows, at] = new, logp[rows, new], logq[rows, new]
+    fin = draw.clone()
+    fin[rows] = (new == eos) | (at == c.h[rows])
+    c.n = torch.where(c.done, c.n, i)
+    c.t = torch.where(~c.done & ~fin, i, c.t)
+    stats['drawn'] += draw.sum()
+    return fin
+
+
+@torch.no_grad()
+def power_generate(model, tok, prompts, max_new_tokens, alpha=4.0, block=192, steps=10, num_samples=1,
+                   generator=None, seeds=None):
+    """Power sampling of every prompt (lists of ids), num_samples chains each. seeds: (N,) int64, one
+    per chain (default: drawn from generator); a chain's result depends only on its seed and prompt.
+    Returns (rows, stats): rows as `generate` gives them (num_samples id lists per prompt, ending in
+    <eos> if ended) and counts: proposals and accepted (MH steps), noops (positions past EOS),
+    drawn (tokens drawn from q), fed (row-tokens run through the model), final (tokens returned),
+    forwards (batched steps)."""
+    assert all(len(p) > 0 for p in prompts), "a chain starts from the prompt's last token"
+    P = max(len(p) for p in prompts)
+    # room for the rows' different lengths: compaction (drop_front) happens once per `slack` steps or less often
+    _, cache, _ = prefill(model, tok, prompts, max_new_tokens + max(8, (P + max_new_tokens) // 8))
+    T = min(max_new_tokens, cache.max_len - P)
+    cache.repeat(num_samples)
+    N, dev = cache.valid.size(0), cache.valid.device
+    if seeds is None:
+        seeds = torch.randint(2 ** 31 - 1, (N,), generator=generator, device=generator.device if generator else 'cpu')
+    assert seeds.shape == (N,), f"need one seed per chain: {N}"
+    pad, eos, banned = tok.id(R.PAD), tok.eos_id, banned_ids(tok, model.config.vocab_size)
+    # a chain: its state x (index 0 = last prompt token, 1..h = the tokens so far, then pad) with the
+    # log p and log q of each token; the proposal y being drawn; the task: first redrawn index s,
+    # index t to feed next, k = task number in the block (0 = extension), key of its random draws;
+    # the cache holds indices 0..n-1; at the task's start it held nb, the cache's length was L0
+    x = torch.full((N, T + 1), pad, dtype=torch.long, device=dev)
+    x[:, 0] = torch.tensor([p[-1] for p in prompts], device=dev).repeat_interleave(num_samples)
+    ints = lambda v=0: torch.full((N,), v, dtype=torch.long, device=dev)
+    floats = lambda: torch.zeros(N, T + 1, device=dev)
+    c = SimpleNamespace(x=x, xlp=floats(), xlq=floats(), y=x.clone(), ylp=floats(), ylq=floats(),
+                        seed=seeds.to(dev).long(), task=ints(), k=ints(steps + 1), h=ints(), s=ints(), t=ints(),
+                        key=ints(), n=ints(1), nb=ints(1), L0=ints(), done=torch.zeros(N, dtype=torch.bool, device=dev),
+                        row=torch.arange(N, device=dev), pad=pad)
+    back = model.new_cache(N, cache.max_len, dtype=cache.k[0].dtype)  # copies of the states' caches
+    out = x.clone()
+    stats = {key: torch.zeros((), dtype=torch.long, device=dev) for key in
+             ('proposals', 'accepted', 'noops', 'drawn', 'fed', 'forwards')}
+    power_start(c, ~c.done, cache, back, steps, block, T, eos, stats)
+    while not bool(c.done.all()):
+        if cache.length == cache.max_len:  # every row ends in the last column: drop the padding in front
+            width = P - 1 + torch.maximum(c.n, c.nb)[~c.done]  # columns a row holds, or may get back
+            cache.drop_front(cache.length - int(width.max()))
+        logits, _ = model(c.y.gather(1, c.t[:, None]), valid=~c.done[:, None], cache=cache, last_only=True)
+        logp, logq = power_logprobs(logits[:, -1], alpha, banned)  # (N, V) each
+        stats['forwards'] += 1
+        stats['fed'] += (~c.done).sum()
+        fin = power_draw(c, logp, logq, eos, stats)
+        if bool(fin.any()):
+            power_finish(c, fin, alpha, cache, back, stats)
+            power_start(c, fin, cache, back, steps, block, T, eos, stats)
+            out[c.row[c.done]] = c.x[c.done]
+            if 8 * int(c.done.sum()) >= N:  # an eighth of the rows finished: take them out of the batch
+                live = (~c.done).nonzero().squeeze(1)
+                cache.select(live)
+                back.select(live)
+                c = SimpleNamespace(**{key: v[live] if torch.is_tensor(v) else v for key, v in vars(c).items()})
+                N = len(live)
+    rows = []
+    for ids in out[:, 1:].tolist():
+        rows.append(ids[:ids.index(pad)] if pad in ids else ids)
+    stats = {key: int(v) for key, v in stats.items()}
+    stats.update(rows=len(rows), final=sum(len(r) for r in rows))
+    return rows, stats
+
+
+def pass_at_k(correct, num_samples, ks):
+    """Unbiased pass@k (Chen et al. 2021) averaged over questions: with c of n samples correct,
+    1 - C(n-c, k) / C(n, k), the chance that k of the n samples drawn without replacement hold one
+    correct. correct: num_samples booleans per question, in order. Returns {k: value} for k <= n."""
+    n = num_samples
+    assert len(correct) % n == 0, "num_samples booleans per question"
+    per_q = [sum(correct[i:i + n]) for i in range(0, len(correct), n)]
+    return {k: sum(1 - math.comb(n - c, k) / math.comb(n, k) for c in per_q) / len(per_q) for k in ks if k <= n}
+
+
 def question_prompt(tok, ckpt, question):
     """The method's prompt for a question, as the checkpoint was trained (pauses, thought slots ...)."""
     parts = R.encode_parts(tok, {'question': question, 'steps': [], 'answer': ''})
@@ -519,10 +733,23 @@ def thinking_length(tok, text):
 
 def make_decoder(model, tok, generator, ckpt=None, stats=None):
     """The decoder the CLI config asks for: a function from a list of prompts to num_samples id lists
-    per prompt. One branch per decoding strategy. stats: a dict the soft samplers write into."""
+    per prompt. One branch per decoding strategy. stats: a dict the soft and power samplers write
+    their counts into (summarised by decoder_summary)."""
+    stats = {} if stats is None else stats
     if sampler == 'plain':
         return method_decoder(model, tok, ckpt, max_new_tokens, temperature, top_k, top_p, num_samples, generator,
                               latent_budget)
+    if sampler in ('base', 'lowtemp'):  # power sampling's baselines: p itself, and its proposal q = p^(1/T), T = 1/alpha
+        temp = 1.0 if sampler == 'base' else 1.0 / alpha
+        return lambda prompts: generate(model, tok, prompts, max_new_tokens, temp, 0, 1.0, num_samples, generator)
+    if sampler == 'power':
+        def decode(prompts):
+            rows, counts = power_generate(model, tok, prompts, max_new_tokens, alpha, mcmc_block, mcmc_steps,
+                                          num_samples, generator)
+            for key, v in counts.items():
+                stats[key] = stats.get(key, 0) + v
+            return rows
+        return decode
     if sampler in ('soft_' + m for m in SOFT_MODES):
         assert ckpt is not None, "soft thinking needs the checkpoint (its method says where thinking ends)"
         end_id = think_end_id(tok, ckpt['config']['method'])
@@ -533,6 +760,43 @@ def make_decoder(model, tok, generator, ckpt=None, stats=None):
                                  cold_stop_entropy, cold_stop_steps, temperature, num_samples, gens, js_probe, stats)
         return decode
     raise ValueError(f"unknown sampler {sampler!r}")
+
+
+def decoder_summary(stats):
+    """What the sampler counted, for the JSON line: acceptance and token multiplier (power), soft
+    steps and JS (soft thinking); nothing for the plain samplers."""
+    if sampler == 'power':
+        return power_summary(stats)
+    return soft_summary(stats) if sampler.startswith('soft_') and stats else {}
+
+
+def power_summary(stats):
+    """The power sampler's counts as rates: MH acceptance (no-op moves past EOS excluded) and the
+    token multiplier (tokens drawn from q, blocks and proposals, per token returned)."""
+    return {'acceptance': round(stats['accepted'] / max(stats['proposals'], 1), 4),
+            'token_multiplier': round(stats['drawn'] / max(stats['final'], 1), 3),
+            'noop_moves': stats['noops']}
+
+
+def plot_pass_at_k(curve, path, title):
+    """PNG of pass@k vs k (log2 axis), only when matplotlib is installed."""
+    try:
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print(f"matplotlib is not installed: no plot written to {path}")
+        return
+    ks = sorted(curve)
+    plt.figure(figsize=(4, 3))
+    plt.plot(ks, [curve[k] for k in ks], marker='o')
+    plt.xscale('log', base=2)
+    plt.xlabel('k')
+    plt.ylabel('pass@k')
+    plt.title(title, fontsize=8)
+    plt.tight_layout()
+    plt.savefig(path, dpi=120)
+    print(f"wrote {path}")
 
 
 def main():
@@ -549,8 +813,9 @@ def main():
     print(f"checkpoint {out_dir}: method {cfg['method']}, dataset {cfg['dataset']}, iter {ckpt['iter_num']}"
           + (f", stage {ckpt['stage']}: {R.inference_layout(cfg, ckpt['stage'])['n_latent']} thoughts"
              if cfg['method'] == 'coconut' else ''))
-    decoding = 'greedy' if temperature == 0 else f"temperature {temperature}, top_k {top_k}, top_p {top_p}"
-    decoding = decoding if sampler == 'plain' else sampler
+    decoding = {'plain': 'greedy' if temperature == 0 else f"temperature {temperature}, top_k {top_k}, top_p {top_p}",
+                'base': 'base: temperature 1', 'lowtemp': f"low temperature 1/{alpha:g}",
+                'power': f"power sampling: alpha {alpha:g}, blocks of {mcmc_block}, {mcmc_steps} MH steps each"}.get(sampler, sampler)
     if sampler.startswith('soft_'):
         decoding += (f": T {soft_temperature}, top_k {soft_top_k}, top_p {soft_top_p}, min_p {soft_min_p}"
                      + {'soft_dirichlet': f", gamma {gamma}", 'soft_gumbel': f", tau {tau}"}.get(sampler, '')
@@ -569,11 +834,15 @@ def main():
             print(f"--- {ex['question']!r}\n{text!r} (gold: {ex['answer']!r})")
         summary = {k: v for k, v in res.items() if k not in ('correct', 'texts')}
         summary['think_tokens'] = round(sum(thinking_length(tok, t) for t in res['texts']) / len(res['texts']), 3)
-        summary.update(soft_summary(stats) if stats else {})
+        curve = pass_at_k(res['correct'], num_samples, pass_k)
+        summary['pass@k'] = {str(k): round(v, 4) for k, v in curve.items()}
+        summary.update(decoder_summary(stats))
         if probe and cfg['method'] == 'latent':  # mean effective parallelism over every latent of every question
             n_effs = [n for ex in examples for _, n in probe_latents(model, tok, ckpt, ex['question'], budget=latent_budget)]
             summary['n_eff'] = sum(n_effs) / max(len(n_effs), 1)
         summary.update(method=cfg['method'], split=eval, decoding=decoding, seconds=round(time.time() - t0, 2))
+        if plot:
+            plot_pass_at_k(curve, plot, f"{out_dir}, {decoding}")
         print(json.dumps(summary))
         return
     question = open(start[5:]).read() if start.startswith('FILE:') else start
@@ -589,8 +858,8 @@ def main():
     for ids in outs:
         print(tok.decode(prompt) + tok.decode(ids))
         print('---------------')
-    if stats:  # soft thinking: the trace above shows the top-1 token of each soft step
-        print(json.dumps(soft_summary(stats)))
+    if stats:  # soft thinking (the trace above shows each soft step's top-1 token), power sampling
+        print(json.dumps(decoder_summary(stats)))
 
 
 if __name__ == '__main__':

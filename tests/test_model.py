@@ -53,6 +53,28 @@ def test_cache_crop_select_repeat(tiny_model):
     torch.testing.assert_close(c[:, -1], ref[:, -1], atol=1e-5, rtol=1e-5)
 
 
+def test_cache_shift_crops_rows_and_restores_a_copy(tiny_model):
+    """Power sampling's per-row crop: each row keeps its own prefix, aligned to the last column, and
+    the next step equals a full forward over that prefix; a copy taken before restores a row."""
+    x = torch.randint(0, 64, (3, 10))
+    cache, back = tiny_model.new_cache(3, 16), tiny_model.new_cache(3, 16)
+    tiny_model(x, cache=cache)
+    back.copy_rows(torch.arange(3), cache)
+    seqs = [x[0, :8], x[1, :4], x[2, :7]]
+    cache.shift(torch.arange(3), torch.tensor([2, 6, 3]))  # rows forget their last 2, 6, 3 positions
+    def step(tokens):
+        out, _ = tiny_model(torch.tensor(tokens)[:, None], cache=cache)
+        for b in range(3):
+            seqs[b] = torch.cat([seqs[b], torch.tensor(tokens[b:b + 1])])
+            ref, _ = tiny_model(seqs[b][None])
+            torch.testing.assert_close(out[b, -1], ref[0, -1], atol=1e-5, rtol=1e-5)
+    step([5, 6, 7])
+    cache.shift(torch.tensor([1]), torch.tensor([cache.length - 10]), src=back)  # row 1 back to x[1]
+    seqs[1] = x[1]
+    cache.drop_front(1)  # every row has padding in front
+    step([8, 9, 10])
+
+
 def test_growing_cache_passes_gradients(tiny_model):
     """Coconut/CODI feed a position's hidden state back as the next input through the cache: the
     gradient of a loss at the end must equal the one of the same computation without a cache."""
