@@ -712,7 +712,7 @@ def main():
     t0, tokens = time.time(), 0
     stage = coconut_stage(iter_num, len(train_parts), cfg) if method == 'coconut' else 0
     while True:
-        if method == 'coconut':
+        if method == 'coconut' and iter_num < max_iters:  # the last checkpoint keeps the stage it was trained at
             new_stage = coconut_stage(iter_num, len(train_parts), cfg)
             if new_stage != stage:
                 print(f"iter {iter_num}: Coconut stage {stage} -> {new_stage}"

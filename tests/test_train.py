@@ -41,6 +41,9 @@ def test_loss_falls_and_resume_is_exact(workdir, method):
     assert sorted(la) == list(range(20)) and la[19] < la[0] - 0.5
     first = run('train.py', *TINY, f'--method={method}', '--out_dir=b', '--max_iters=10', '--eval_interval=10', cwd=workdir)
     assert first.returncode == 0, first.stderr
+    if method == 'coconut':  # it stops on a stage boundary: the checkpoint keeps the stage it was trained at
+        import torch
+        assert torch.load(workdir / 'b' / 'ckpt.pt', weights_only=False)['stage'] == 1
     rest = run('train.py', *TINY, f'--method={method}', '--out_dir=b', '--max_iters=20', '--eval_interval=10',
                '--init_from=resume', cwd=workdir)
     assert rest.returncode == 0, rest.stderr
