@@ -208,6 +208,9 @@ def test_encoder_reads_the_cot_as_the_cot_model_and_trains_through_z(tiny_model)
         ref_ids, ref_alpha = R.latent_topk(cot[0, last], CFG['latent_topk'], rest[-1])
         assert torch.equal(ids, ref_ids)
         torch.testing.assert_close(alpha, ref_alpha, rtol=0, atol=0.02)
+        ids2, alpha2 = T.latent_encode(tiny_model, xe, pe, me, se, rest[-1], CFG['latent_topk'], temperature=2.0)
+        assert torch.equal(ids2, ids)  # a temperature softens alpha, it keeps the ids
+        torch.testing.assert_close(alpha2, (alpha.log() / 2).softmax(-1), rtol=1e-5, atol=1e-6)
     # the <latent> input embedding is only read by the encoder at the slots: a gradient there came through z
     tiny_model.zero_grad()
     T.latent_loss(tiny_model, batch, CFG).backward()
