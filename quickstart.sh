@@ -11,7 +11,7 @@ start=$(date +%s)
 for m in cot nocot coconut; do
   cfg=config/quickstart.py
   [ $m != cot ] && cfg=config/quickstart_$m.py
-  extra=""; [ $m = coconut ] && extra="--max_iters=900"  # stages 1-3, 300 iterations each
+  extra=""; [ $m = coconut ] && extra="--epochs_per_stage=0.16 --max_iters=1500"  # stages 1-3, 500 iterations each
   echo "=== training $m ($cfg $extra)"
   python train.py $cfg $extra
   python sample.py --out_dir=out-quickstart-$m --eval=test | tail -n 1 > out-quickstart-$m/test.json
