@@ -711,6 +711,8 @@ def main():
     model.train()
     t0, tokens = time.time(), 0
     stage = coconut_stage(iter_num, len(train_parts), cfg) if method == 'coconut' else 0
+    if ckpt is not None and method == 'coconut':
+        stage = ckpt['stage']  # the stage it was trained at: a change at this very iteration still resets AdamW
     while True:
         if method == 'coconut' and iter_num < max_iters:  # the last checkpoint keeps the stage it was trained at
             new_stage = coconut_stage(iter_num, len(train_parts), cfg)
