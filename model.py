@@ -278,25 +278,33 @@ class GPT(nn.Module):
             loss = None
         return (logits, loss, hiddens) if hidden else (logits, loss)
 
-    def decode_step(self, cache, idx=None, embeds=None):
+    def decode_step(self, cache, idx=None, embeds=None, valid=None):
         """One new position per row on a preallocated cache: idx (B, 1) ids or embeds (B, 1, C).
+        valid (B, 1) bool, default all True: False makes a row's position padding that no later query
+        attends to (rows that stopped: power sampling's finished chains, Latent-SFT's stopped latents).
         Returns logits (B, V). Every tensor has the same shape at every step (the position is a 0-d
         tensor; attention runs over the whole buffer, masked), so `model.compile_decode()` builds
         one graph for a whole decode: no recompilation per step."""
         assert cache.max_len is not None, "decode_step needs a preallocated cache"
         assert cache.length < cache.max_len, f"KV cache full: {cache.max_len} positions"
+        B = cache.valid.size(0)
         t = torch.tensor(cache.length, device=cache.valid.device)
-        logits = self.decode_core(idx, embeds, cache, t)
+        if valid is None:
+            valid = torch.ones(B, 1, dtype=torch.bool, device=t.device)
+        else:
+            cache.padded = True
+        logits = self.decode_core(idx, embeds, cache, t, valid)
         cache.length += 1  # Python-side bookkeeping stays outside the (compiled) core
         return logits
 
-    def decode_core(self, idx, embeds, cache, t):
+    def decode_core(self, idx, embeds, cache, t, valid):
         x = self.transformer.wte(idx) if embeds is None else embeds  # (B, 1, C)
-        cache.valid.index_fill_(1, t.view(1), True)
-        seen = cache.valid & (torch.arange(cache.max_len, device=t.device) <= t)  # (B, max_len) keys so far
-        pos = seen.sum(1, keepdim=True) - 1  # (B, 1) real tokens before this one
+        cache.valid.index_copy_(1, t.view(1), valid)
+        k_pos = torch.arange(cache.max_len, device=t.device)
+        seen = cache.valid & (k_pos <= t)  # (B, max_len) real keys so far, this one included if valid
+        pos = (seen.sum(1, keepdim=True) - 1).clamp(min=0)  # (B, 1) as the eager forward counts positions
         x = self.transformer.drop(x + self.transformer.wpe(pos))
-        mask = seen[:, None, None, :]  # (B, 1, 1, max_len)
+        mask = (seen | (k_pos == t))[:, None, None, :]  # (B, 1, 1, max_len); a query always sees itself
         for layer, block in enumerate(self.transformer.h):
             x = block(x, mask, cache, layer, t)
         return self.lm_head(self.transformer.ln_f(x))[:, -1]  # (B, V)

@@ -214,10 +214,9 @@ def think(model, tok, logits, cache, latent_k, budget):
         trace.append((ids, alpha, thinking.clone()))
         steps += thinking
         z = R.soft_embedding(model.embed, ids, alpha)[:, None]  # (N, 1, C)
-        logits, _ = model(embeds=z, valid=thinking[:, None], cache=cache, last_only=True)
-        logits = logits[:, -1]
-    logits, _ = model(torch.full((N, 1), eot, dtype=torch.long, device=logits.device), cache=cache, last_only=True)
-    return logits[:, -1], steps, trace
+        logits = model.decode_step(cache, embeds=z, valid=thinking[:, None])  # (N, V)
+    logits = model.decode_step(cache, torch.full((N, 1), eot, dtype=torch.long, device=logits.device))
+    return logits, steps, trace
 
 
 @torch.no_grad()
@@ -468,8 +467,8 @@ def power_generate(model, tok, prompts, max_new_tokens, alpha=4.0, block=192, st
         if cache.length == cache.max_len:  # every row ends in the last column: drop the padding in front
             width = P - 1 + torch.maximum(c.n, c.nb)[~c.done]  # columns a row holds, or may get back
             cache.drop_front(cache.length - int(width.max()))
-        logits, _ = model(c.y.gather(1, c.t[:, None]), valid=~c.done[:, None], cache=cache, last_only=True)
-        logp, logq = power_logprobs(logits[:, -1], alpha, banned)  # (N, V) each
+        logits = model.decode_step(cache, c.y.gather(1, c.t[:, None]), valid=~c.done[:, None])  # (N, V)
+        logp, logq = power_logprobs(logits, alpha, banned)  # (N, V) each
         stats['forwards'] += 1
         stats['fed'] += (~c.done).sum()
         fin = power_draw(c, logp, logq, eos, stats)

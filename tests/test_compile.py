@@ -2,6 +2,7 @@
 import shutil
 
 import pytest
+import torch
 
 import reasoning as R
 import sample as S
@@ -22,13 +23,17 @@ def test_compiled_decode_equals_eager_without_recompiling(tiny_model):
         pytest.skip('torch.compile on CPU (Inductor) needs a C++ compiler')
     prompts = [[7, 8, 9, 10], [11, 12]]  # left padding in the batch
     eager = S.generate(tiny_model, NoStop(), prompts, 50)
+    power = lambda: S.power_generate(tiny_model, TOK, prompts, 12, 4.0, 4, 2, seeds=torch.arange(2))[0]
+    power_eager = power()
     dynamo.reset()
     dynamo.utils.counters.clear()
     tiny_model.compile_decode()
     try:
         compiled = S.generate(tiny_model, NoStop(), prompts, 50)
         graphs = dynamo.utils.counters['stats']['unique_graphs']
+        power_compiled = power()  # power sampling steps through the same compiled decode step
     finally:
         del tiny_model.decode_core  # back to the eager method
     assert compiled == eager
     assert graphs == 1, f"{graphs} graphs compiled for one 50-token decode: the step recompiles"
+    assert power_compiled == power_eager

@@ -67,8 +67,8 @@ def record_calls(model):
         res = forward(*args, **kw)
         calls.append((kw.get('embeds'), res[0][:, -1].detach()))
         return res
-    def wrapped_core(idx, embeds, cache, t):
-        logits = core(idx, embeds, cache, t)
+    def wrapped_core(idx, embeds, cache, t, valid):
+        logits = core(idx, embeds, cache, t, valid)
         calls.append((embeds, logits.detach()))
         return logits
     model.forward, model.decode_core = wrapped, wrapped_core
