@@ -105,10 +105,7 @@ def filter_logits(logits, temperature=1.0, top_k=0, top_p=1.0, banned=(), min_p=
 def sample_next(logits, temperature=0.0, top_k=0, top_p=1.0, banned=(), generator=None):
     """(B, V) logits -> (B,) next token ids. temperature 0 is greedy."""
     if temperature == 0.0:
-        logits = logits.float().clone()
-        if len(banned):
-            logits[:, banned] = -float('inf')
-        return logits.argmax(-1)
+        return filter_logits(logits, banned=banned).argmax(-1)  # temperature 1: the mask only
     probs = F.softmax(filter_logits(logits, temperature, top_k, top_p, banned), dim=-1)
     return torch.multinomial(probs, 1, generator=generator).squeeze(1)
 
@@ -126,12 +123,13 @@ def left_pad(prompts, pad_id, device):
 
 
 @torch.no_grad()
-def prefill(model, tok, prompts, max_new_tokens, thought=None):
+def prefill(model, tok, prompts, max_new_tokens, thought=None, num_samples=1):
     """Run the left-padded prompts through the model once, into a preallocated cache sized for the
     prompts plus max_new_tokens, capped at block_size. <latent> slots become continuous thoughts
     (one cached position each; thought maps a hidden state to the next input, None = Coconut's
-    identity; a CODI model's model.thought_proj by default). Returns (last-position logits (B, V),
-    cache, probe (B, n_thoughts, V) or None)."""
+    identity; a CODI model's model.thought_proj by default). num_samples > 1 repeats each row's cache
+    and logits that many times (prompt b -> rows b*n..b*n+n-1) after the one prefill. Returns
+    (last-position logits (B*n, V), cache, probe (B, n_thoughts, V) or None)."""
     thought = thought if thought is not None else getattr(model, 'thought_proj', None)
     idx, valid = left_pad(prompts, tok.id(R.PAD), model.lm_head.weight.device)
     block_size = model.config.block_size
@@ -139,7 +137,11 @@ def prefill(model, tok, prompts, max_new_tokens, thought=None):
         raise ValueError(f"a prompt of {idx.size(1)} tokens leaves no room to generate in block_size {block_size}")
     cache = model.new_cache(len(prompts), min(idx.size(1) + max_new_tokens, block_size))
     logits, _, probe = R.thought_forward(model, idx, valid, idx == tok.id(R.LATENT), cache, thought, last_only=True)
-    return logits[:, -1], cache, probe
+    logits = logits[:, -1]
+    if num_samples > 1:
+        cache.repeat(num_samples)
+        logits = logits.repeat_interleave(num_samples, dim=0)
+    return logits, cache, probe
 
 
 @torch.no_grad()
@@ -148,10 +150,7 @@ def generate(model, tok, prompts, max_new_tokens, temperature=0.0, top_k=0, top_
     """Decode every prompt (lists of ids) until <eos> or max_new_tokens, or until block_size is full.
     Returns, for each prompt in order and each of its num_samples samples, the list of new ids
     (ending in <eos> if it ended)."""
-    logits, cache, _ = prefill(model, tok, prompts, max_new_tokens, thought)
-    if num_samples > 1:
-        cache.repeat(num_samples)
-        logits = logits.repeat_interleave(num_samples, dim=0)
+    logits, cache, _ = prefill(model, tok, prompts, max_new_tokens, thought, num_samples)
     return continue_generation(model, tok, logits, cache, temperature, top_k, top_p, generator)
 
 
@@ -438,9 +437,9 @@ def power_generate(model, tok, prompts, max_new_tokens, alpha=4.0, block=192, st
     assert all(len(p) > 0 for p in prompts), "a chain starts from the prompt's last token"
     P = max(len(p) for p in prompts)
     # room for the rows' different lengths: compaction (drop_front) happens once per `slack` steps or less often
-    _, cache, _ = prefill(model, tok, prompts, max_new_tokens + max(8, (P + max_new_tokens) // 8))
+    _, cache, _ = prefill(model, tok, prompts, max_new_tokens + max(8, (P + max_new_tokens) // 8),
+                          num_samples=num_samples)
     T = min(max_new_tokens, cache.max_len - P)
-    cache.repeat(num_samples)
     N, dev = cache.valid.size(0), cache.valid.device
     if seeds is None:
         seeds = torch.randint(2 ** 31 - 1, (N,), generator=generator, device=generator.device if generator else 'cpu')
@@ -652,11 +651,8 @@ def soft_generate(model, tok, prompts, end_id, mode='vanilla', max_new_tokens=12
     (of p at each soft step) and, with js_probe, 'js_top1' / 'js_top2' (at each soft step: JS between
     the next-token distributions after the soft input and after the top-1 / top-2 token)."""
     assert mode in SOFT_MODES and temperature > 0, (mode, temperature)
-    logits, cache, _ = prefill(model, tok, prompts, max_new_tokens)
+    logits, cache, _ = prefill(model, tok, prompts, max_new_tokens, num_samples=num_samples)
     n_steps = cache.max_len - cache.length  # the budget, capped so that it fits block_size
-    if num_samples > 1:
-        cache.repeat(num_samples)
-        logits = logits.repeat_interleave(num_samples, dim=0)
     N, V = logits.shape
     dev = logits.device
     banned = banned_ids(tok, V)
