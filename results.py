@@ -1,98 +1,333 @@
 """
-Regenerate the measured tables: prepare data, train each method's CPU recipe, score it on the test
-split, write RESULTS.md. Resumable: a finished run (its checkpoint reached max_iters, its test JSON
-written) is skipped, so an interrupted run picks up where it stopped.
-    python results.py                          # the running-sum table (CPU)
-    python results.py --task=multiply          # 3 x 3 multiplication
-Every run's log is in out-results/<task>-<name>/train.log.
+Regenerate every measured table: prepare the data, train each method's recipe for each seed, score it
+on the test split, run the sampling methods on one CoT checkpoint, and write RESULTS.md (and the same
+tables into README.md, between the `results` markers).
+    python results.py                              # --preset=cpu: running sum + 3 x 3 multiplication, 3 seeds
+    python results.py --preset=gpu                 # paper scale: ProsQA (+ GSM8k-Aug when online), GPT-2 small
+    python results.py --tasks=running_sum --seeds=[1337] --sampling=False   # one table, one seed
+    python results.py --extra_test=prosqa_test.json   # also score every run on this file (e.g. the official ProsQA test split)
+Resumable: a finished run (its result.json written) is skipped, a half-trained one resumes from its
+checkpoint, so rerunning after an interruption (or to rewrite the tables) costs only what is missing.
+Each run's logs are in out-results/<task>/seed<seed>/<run>/{train,eval}.log.
 """
 import json
+import math
 import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor, wait, FIRST_COMPLETED
+
+ROOT = os.path.dirname(os.path.abspath(__file__))  # the scripts; configs and data are relative to the cwd
 
 # -----------------------------------------------------------------------------
-task = 'running_sum'     # running_sum | multiply
-seed = 1337
+preset = 'cpu'           # cpu | gpu: which recipes, and the defaults below marked (preset)
+tasks = ''               # comma-separated ('' = the preset's: cpu running_sum,multiply; gpu prosqa,gsm8k)
+seeds = []               # [] = the preset's: cpu [1337, 1338, 1339], gpu [1337]
+jobs = 0                 # runs trained at once (0 = the preset's: cpu 2, gpu 1); each gets cores/jobs threads
 out = 'out-results'
 eval_limit = 0           # test examples scored per run (0 = the whole split)
+extra_test = ''          # a Coconut-format JSON file every run is also scored on (e.g. the official ProsQA test)
+sampling = True          # the sampling table on the first seed's CoT checkpoint of sampling_task
+sampling_task = 'multiply'
+sampling_questions = 200 # test questions in the sampling table (8 samples each)
+readme = True            # copy the tables into README.md between the results markers
 # -----------------------------------------------------------------------------
 
-# (name, config file, overrides): the layout of Coconut's Table 1, then CODI. Latent methods start
-# from the CoT checkpoint of the same table (their stage 0 is CoT), so CoT is trained first.
+# A recipe row: (name, config file, overrides, parent). `parent` names the row of the same task and seed
+# whose checkpoint this one starts from (passed as --init_from); None = the config's own init_from.
+# Rows whose name starts with '(' are training steps, not table rows (Latent-SFT stage 1).
+COCONUT_ABLATIONS = [('- w/o curriculum', ['--no_curriculum=True']), ('- w/o thought', ['--no_thoughts=True']),
+                     ('- pause as thought', ['--pause_as_thought=True'])]
 RECIPES = {
-    'running_sum': ('quickstart', [
-        ('CoT', 'config/quickstart.py', []),
-        ('No-CoT', 'config/quickstart_nocot.py', []),
-        ('Pause', 'config/quickstart.py', ['--method=pause', '--n_pause=5']),
-        ('Coconut', 'config/quickstart_coconut.py', []),
-        ('Coconut, stage 3 (3 of 5 steps latent)', 'config/quickstart_coconut.py', ['--max_iters=900']),
-        ('- w/o curriculum', 'config/quickstart_coconut.py', ['--no_curriculum=True']),
-        ('- w/o thought', 'config/quickstart_coconut.py', ['--no_thoughts=True']),
-        ('- pause as thought', 'config/quickstart_coconut.py', ['--pause_as_thought=True']),
-        ('CODI', 'config/quickstart_codi.py', []),
-    ]),
-    'multiply': ('multiply', [
-        ('CoT', 'config/multiply_cot.py', []),
-        ('No-CoT', 'config/multiply_cot.py', ['--method=nocot']),
-        ('Coconut', 'config/multiply_coconut.py', []),
-        ('CODI', 'config/multiply_codi.py', []),
-    ]),
+    # CPU (word vocab, 4 x 128 GPT from scratch). The latent methods start from the same seed's CoT
+    # checkpoint, their stage 0; Coconut's curriculum then replaces one step per stage.
+    'running_sum': [
+        ('CoT', 'config/quickstart.py', [], None),
+        ('No-CoT', 'config/quickstart_nocot.py', [], None),
+        ('Pause', 'config/quickstart.py', ['--method=pause', '--n_pause=5'], None),
+        ('Coconut', 'config/quickstart_coconut.py', [], 'CoT'),
+        ('Coconut, stage 3 (3 of 5 steps latent)', 'config/quickstart_coconut.py', ['--max_iters=900'], 'CoT'),
+        *[(n, 'config/quickstart_coconut.py', o, 'CoT') for n, o in COCONUT_ABLATIONS],
+        ('CODI', 'config/quickstart_codi.py', [], 'CoT'),
+        ('(Latent-SFT stage 1)', 'config/quickstart_latent_stage1.py', [], 'CoT'),
+        ('Latent-SFT', 'config/quickstart_latent.py', [], '(Latent-SFT stage 1)'),
+    ],
+    'multiply': [
+        ('CoT', 'config/multiply_cot.py', [], None),
+        ('No-CoT', 'config/multiply_cot.py', ['--method=nocot'], None),
+        ('Pause', 'config/multiply_cot.py', ['--method=pause', '--n_pause=6'], None),
+        ('Coconut', 'config/multiply_coconut.py', [], 'CoT'),
+        ('CODI', 'config/multiply_codi.py', [], 'CoT'),
+        ('(Latent-SFT stage 1)', 'config/multiply_latent_stage1.py', [], 'CoT'),
+        ('Latent-SFT', 'config/multiply_latent.py', [], '(Latent-SFT stage 1)'),
+    ],
+    # GPU (GPT-2 small from the pretrained weights, BPE). ProsQA: every method from GPT-2, as in Coconut.
+    'prosqa': [
+        ('CoT', 'config/prosqa_cot.py', [], None),
+        ('No-CoT', 'config/prosqa_nocot.py', [], None),
+        ('Pause', 'config/prosqa_pause.py', [], None),
+        ('Coconut', 'config/prosqa_coconut.py', [], None),
+        *[(n, 'config/prosqa_coconut.py', o, None) for n, o in COCONUT_ABLATIONS],
+    ],
+    'gsm8k': [
+        ('CoT', 'config/gsm8k_cot.py', [], None),
+        ('No-CoT', 'config/gsm8k_cot.py', ['--method=nocot'], None),
+        ('Coconut', 'config/gsm8k_coconut.py', [], 'CoT'),
+        ('CODI', 'config/gsm8k_codi.py', [], None),
+        ('(Latent-SFT stage 1)', 'config/gsm8k_latent_stage1.py', [], 'CoT'),
+        ('Latent-SFT', 'config/gsm8k_latent.py', [], '(Latent-SFT stage 1)'),
+    ],
 }
+PRESETS = {'cpu': dict(tasks=['running_sum', 'multiply'], seeds=[1337, 1338, 1339], jobs=2),
+           'gpu': dict(tasks=['prosqa', 'gsm8k'], seeds=[1337], jobs=1)}
+# What the papers report for the same rows, GPT-2 small: accuracy (%), # tokens. Coconut's Table 1 (Hao
+# et al. 2024; mean +- std of their runs) and CODI's GSM8k-Aug results (Shen et al. 2025; accuracy only).
+PAPER = {
+    'prosqa': {'CoT': '77.5 +- 1.9 (49.4)', 'No-CoT': '76.7 +- 1.0 (8.2)', 'Pause': '75.9 +- 0.7 (8.2)',
+               'Coconut': '97.0 +- 0.3 (14.2)', '- w/o curriculum': '76.1 +- 0.2 (14.2)',
+               '- w/o thought': '95.5 +- 1.1 (8.2)', '- pause as thought': '96.6 +- 0.8 (8.2)'},
+    'gsm8k': {'CoT': '42.9 +- 0.2 (25.0); CODI: 44.1', 'No-CoT': '16.5 +- 0.5 (2.2); CODI: 19.1',
+              'Coconut': '34.1 +- 1.5 (8.2)', 'CODI': '43.7', 'Latent-SFT': 'no GPT-2 number'},
+}
+# The sampling table: each decoder on the same questions, 8 samples per question (greedy: 1, it is
+# deterministic). Power sampling's blocks are short because the answers are (33 tokens).
+SAMPLERS = [
+    ('greedy', ['--num_samples=1']),
+    ('base (temperature 1)', ['--sampler=base']),
+    ('low temperature 1/4', ['--sampler=lowtemp']),
+    ('power: alpha 4, blocks of 16, 10 MH steps', ['--sampler=power', '--mcmc_block=16', '--mcmc_steps=10']),
+    ('soft thinking, vanilla', ['--sampler=soft_vanilla']),
+    ('soft thinking, Dirichlet (gamma 4)', ['--sampler=soft_dirichlet']),
+    ('soft thinking, Gumbel (tau 0.5)', ['--sampler=soft_gumbel']),
+    ('soft Dirichlet, wide (T 2, top-p 1, min-p 0)', ['--sampler=soft_dirichlet', '--soft_temperature=2.0',
+                                                     '--soft_top_p=1.0', '--soft_min_p=0.0']),
+    ('soft Gumbel, wide (T 2, top-p 1, min-p 0)', ['--sampler=soft_gumbel', '--soft_temperature=2.0',
+                                                  '--soft_top_p=1.0', '--soft_min_p=0.0']),
+]
+K = 8  # samples per question in the sampling table: pass@1 .. pass@8
 
 
-def run_dir(name):
-    slug = name.strip('- ').lower().replace(' ', '-').replace('/', '').replace(',', '').replace('(', '').replace(')', '')
-    return os.path.join(out, f"{task}-{slug}")
+def slug(name):
+    return ''.join(c if c.isalnum() else '-' for c in name.lower()).strip('-').replace('--', '-')
 
 
-def train_and_score(name, config, overrides, cot_dir):
-    """Train (unless finished) and score one recipe; returns the test JSON."""
-    d = run_dir(name)
-    result = os.path.join(d, 'test.json')
-    if os.path.exists(result):
-        print(f"{name}: done already ({result})")
-        return json.load(open(result))
+def run_dir(task, seed, name):
+    return os.path.join(out, task, f'seed{seed}', slug(name))
+
+
+def sh(args, log, threads):
+    """Run one of our scripts (args[0]), appending its output to log; raise with the log's tail on failure."""
+    env = {**os.environ, 'PYTHONUNBUFFERED': '1'}
+    if threads:
+        env['OMP_NUM_THREADS'] = str(threads)
+    with open(log, 'a') as f:
+        f.write(f"\n$ python {' '.join(args)}\n")
+        f.flush()
+        r = subprocess.run([sys.executable, os.path.join(ROOT, args[0])] + args[1:], stdout=f, stderr=subprocess.STDOUT, env=env)
+    if r.returncode != 0:
+        tail = open(log).read()[-2000:]
+        raise RuntimeError(f"python {' '.join(args)} failed (log {log}):\n{tail}")
+
+
+def score(d, split, log, threads, extra=()):
+    """sample.py --eval on one checkpoint: the JSON line it ends with."""
+    sh(['sample.py', f'--out_dir={d}', f'--eval={split}', f'--eval_limit={eval_limit}', *extra], log, threads)
+    lines = open(log).read().strip().splitlines()
+    return json.loads(lines[-1])
+
+
+def train_and_score(task, seed, name, config, overrides, parent, threads):
+    """Train (resuming if a checkpoint is there) and score one run; writes and returns result.json."""
+    d = run_dir(task, seed, name)
     os.makedirs(d, exist_ok=True)
-    args = [config, f'--out_dir={d}', f'--seed={seed}'] + overrides
-    if 'coconut' in config or 'codi' in config:
-        args.append(f'--init_from={cot_dir}')  # the latent methods start from this table's CoT
+    args = [config, f'--out_dir={d}', f'--seed={seed}', *overrides]
+    if parent:
+        args.append(f'--init_from={run_dir(task, seed, parent)}')
     if os.path.exists(os.path.join(d, 'ckpt.pt')):
-        args.append('--init_from=resume')
+        args.append('--init_from=resume')  # the last --init_from wins
     t0 = time.time()
-    print(f"{name}: python train.py {' '.join(args)}", flush=True)
-    with open(os.path.join(d, 'train.log'), 'a') as log:
-        subprocess.run([sys.executable, 'train.py'] + args, stdout=log, stderr=subprocess.STDOUT, check=True,
-                       env={**os.environ, 'PYTHONUNBUFFERED': '1'})
-    train_s = time.time() - t0
-    r = subprocess.run([sys.executable, 'sample.py', f'--out_dir={d}', '--eval=test', f'--eval_limit={eval_limit}'],
-                       capture_output=True, text=True, check=True)
-    res = json.loads(r.stdout.strip().splitlines()[-1])
-    res['train_seconds'] = round(train_s)
-    json.dump(res, open(result, 'w'))
-    print(f"{name}: accuracy {100 * res['accuracy']:.1f}%, {res['tokens_per_question']:.1f} tokens, "
-          f"trained in {train_s:.0f} s", flush=True)
+    sh(['train.py'] + args, os.path.join(d, 'train.log'), threads)
+    res = {'train_seconds': round(time.time() - t0)}
+    if not name.startswith('('):
+        res.update(score(d, 'test', os.path.join(d, 'eval.log'), threads))
+        if extra_test:
+            res['extra'] = score(d, extra_test, os.path.join(d, 'eval_extra.log'), threads)
+    json.dump(res, open(os.path.join(d, 'result.json'), 'w'))
     return res
+
+
+def sample_and_score(label, overrides, threads):
+    """One row of the sampling table, on the first seed's CoT checkpoint."""
+    cot = run_dir(sampling_task, seeds[0], 'CoT')
+    d = os.path.join(out, sampling_task, f'seed{seeds[0]}', 'sampling', slug(label))
+    os.makedirs(d, exist_ok=True)
+    passk = f"--pass_k=[{','.join(str(k) for k in range(1, K + 1))}]"
+    res = score(cot, 'test', os.path.join(d, 'eval.log'), threads,
+                [f'--num_samples={K}', passk, '--max_new_tokens=48', f'--eval_limit={sampling_questions}', *overrides])
+    json.dump(res, open(os.path.join(d, 'result.json'), 'w'))
+    return res
+
+
+def result_path(job):
+    kind, *key = job
+    if kind == 'train':
+        return os.path.join(run_dir(*key[:3]), 'result.json')
+    return os.path.join(out, sampling_task, f'seed{seeds[0]}', 'sampling', slug(key[0]), 'result.json')
+
+
+def run_all(todo, jobs):
+    """Run every job, up to `jobs` at once, each once its parent has finished. A job is
+    ('train', task, seed, name, config, overrides, parent) or ('sample', label, overrides)."""
+    done = {j for j in todo if os.path.exists(result_path(j))}
+    pending = [j for j in todo if j not in done]
+    threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else 0  # 0: leave torch's default
+    print(f"{len(done)} of {len(todo)} runs done already; {len(pending)} to go, {jobs} at a time"
+          + (f" ({threads} threads each)" if threads else ''), flush=True)
+    t0, running = time.time(), {}
+
+    def ready(j):  # a run starts once the run it starts from has finished
+        return j[0] == 'sample' or j[6] is None or os.path.exists(os.path.join(run_dir(j[1], j[2], j[6]), 'result.json'))
+
+    with ThreadPoolExecutor(jobs) as pool:
+        while pending or running:
+            for j in [j for j in pending if ready(j)][:jobs - len(running)]:
+                pending.remove(j)
+                what = f"{j[1]} seed {j[2]}: {j[3]}" if j[0] == 'train' else f"sampling: {j[1]}"
+                fn = train_and_score if j[0] == 'train' else sample_and_score
+                running[pool.submit(fn, *j[1:], threads)] = (j, what, time.time())
+                print(f"[{time.time() - t0:6.0f} s] start  {what}", flush=True)
+            assert running, f"nothing can start: {pending[0]} waits for a run that is not in the list"
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for f in finished:
+                j, what, t1 = running.pop(f)
+                res = f.result()  # a failed run stops everything, with its log's tail
+                done.add(j)
+                acc = f", accuracy {100 * res['accuracy']:.1f}%" if 'accuracy' in res else ''
+                print(f"[{time.time() - t0:6.0f} s] done   {what} ({time.time() - t1:.0f} s{acc}); "
+                      f"{len(done)} of {len(todo)} runs done", flush=True)
+
+
+# -----------------------------------------------------------------------------
+# tables
+
+def mean_std(xs):
+    m = sum(xs) / len(xs)
+    s = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
+    return m, s
+
+
+def method_table(task):
+    rows = [r for r in RECIPES[task] if not r[0].startswith('(')]
+    paper = PAPER.get(task)
+    n = len(seeds)
+    head = ['method', f'accuracy (%), mean +- std of {n} seed{"s" * (n > 1)}', 'each seed', '# tokens', 'train (s)']
+    head += ['official test (%)'] if extra_test else []
+    head += ['paper: accuracy (# tokens)'] if paper else []
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for name, *_ in rows:
+        res = [json.load(open(os.path.join(run_dir(task, s, name), 'result.json'))) for s in seeds]
+        m, s = mean_std([100 * r['accuracy'] for r in res])
+        cells = [name, f"{m:.1f} +- {s:.1f}", ' / '.join(f"{100 * r['accuracy']:.1f}" for r in res),
+                 f"{mean_std([r['tokens_per_question'] for r in res])[0]:.1f}",
+                 f"{mean_std([r['train_seconds'] for r in res])[0]:.0f}"]
+        if extra_test:
+            cells.append(f"{mean_std([100 * r['extra']['accuracy'] for r in res])[0]:.1f}")
+        if paper:
+            cells.append(paper.get(name, ''))
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines)
+
+
+def sampling_table():
+    res = [(label, json.load(open(result_path(('sample', label, o))))) for label, o in SAMPLERS]
+    greedy = res[0][1]['seconds']
+    head = ['decoding', 'accuracy'] + [f'pass@{k}' for k in range(1, K + 1)] + ['# tokens', 'time / question vs greedy']
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    for label, r in res:
+        # greedy decodes each question once: it is deterministic, so pass@k is its accuracy for every k
+        curve = [r['pass@k'].get(str(k), r['accuracy'] if label == 'greedy' else None) for k in range(1, K + 1)]
+        cells = [label, f"{r['accuracy']:.3f}"] + [f"{c:.3f}" if c is not None else '' for c in curve]
+        cells += [f"{r['tokens_per_question']:.1f}", f"{r['seconds'] / greedy:.1f}"]
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines), res
+
+
+def plot_passk(res, path):
+    try:
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print(f"matplotlib is not installed: no {path}")
+        return False
+    plt.figure(figsize=(6, 4))
+    for label, r in res:
+        ks = list(range(1, K + 1)) if label != 'greedy' else [1, K]
+        ys = [r['pass@k'][str(k)] for k in ks] if label != 'greedy' else [r['accuracy']] * 2
+        plt.plot(ks, ys, marker='o' if label != 'greedy' else None, label=label, linestyle='--' if label == 'greedy' else '-')
+    plt.xscale('log', base=2)
+    plt.xlabel('k (samples per question)')
+    plt.ylabel('pass@k')
+    plt.title(f'{sampling_task}: pass@k on {sampling_questions} test questions')
+    plt.legend(fontsize=7)
+    plt.tight_layout()
+    plt.savefig(path, dpi=120)
+    print(f"wrote {path}")
+    return True
+
+
+def write_results(total_seconds):
+    parts = [f"Generated by `python results.py --preset={preset}` on {time.strftime('%Y-%m-%d')}; "
+             f"the runs took {total_seconds / 60:.0f} minutes in all (sum over runs of training and scoring; "
+             f"see each run's result.json). Greedy decoding on the test split unless stated."]
+    for task in tasks:
+        parts.append(f"### {task}: accuracy and # tokens (new tokens per question; a thought counts as one)\n\n"
+                     + method_table(task))
+    if sampling:
+        table, res = sampling_table()
+        parts.append(f"### Sampling: {sampling_task}, the CoT checkpoint of seed {seeds[0]}, first "
+                     f"{sampling_questions} test questions, {K} samples each\n\n" + table)
+        if plot_passk(res, os.path.join(out, 'passk.png')):
+            parts.append(f"pass@k plot: `{os.path.join(out, 'passk.png')}` (not committed; regenerate it with this command).")
+    text = '\n\n'.join(parts) + '\n'
+    with open('RESULTS.md', 'w') as f:
+        f.write(text)
+    print('\n' + text)
+    begin, end = f'<!-- results:{preset}:begin -->', f'<!-- results:{preset}:end -->'
+    if readme and os.path.exists('README.md'):
+        doc = open('README.md').read()
+        if begin in doc and end in doc:
+            doc = doc[:doc.index(begin) + len(begin)] + '\n' + text + doc[doc.index(end):]
+            open('README.md', 'w').write(doc)
+            print(f"README.md: tables replaced between {begin} and {end}")
 
 
 def main():
     from configurator import configure
     configure(globals(), sys.argv[1:])
-    data = os.path.join('data', task)
-    if not os.path.exists(os.path.join(data, 'test.json')):
-        subprocess.run([sys.executable, os.path.join(data, 'prepare.py')], check=True)
-    _, runs = RECIPES[task]
-    rows = []
-    for name, config, overrides in runs:
-        rows.append((name, train_and_score(name, config, overrides, run_dir('CoT'))))
-    lines = [f"### {task} (test split, greedy; seed {seed})", '',
-             '| method | accuracy (%) | # tokens | train time (s) |', '|---|---|---|---|']
-    lines += [f"| {n} | {100 * r['accuracy']:.1f} | {r['tokens_per_question']:.1f} | {r['train_seconds']} |" for n, r in rows]
-    table = '\n'.join(lines) + '\n'
-    print('\n' + table)
-    with open(f'RESULTS-{task}.md', 'w') as f:
-        f.write(f"Generated by `python results.py --task={task}` on {time.strftime('%Y-%m-%d')}.\n\n" + table)
+    global tasks, seeds, jobs
+    assert preset in PRESETS, f"preset must be one of {sorted(PRESETS)}"
+    tasks = tasks.split(',') if tasks else PRESETS[preset]['tasks']
+    seeds, jobs = seeds or PRESETS[preset]['seeds'], jobs or PRESETS[preset]['jobs']
+    t0 = time.time()
+    for task in list(tasks):
+        if not os.path.exists(os.path.join('data', task, 'test.json')):
+            print(f"preparing data/{task}", flush=True)
+            if subprocess.run([sys.executable, os.path.join(ROOT, 'data', task, 'prepare.py')]).returncode != 0:
+                print(f"data/{task} could not be prepared (offline?): skipping {task}")  # GSM8k-Aug is a download
+                tasks.remove(task)
+    todo = [('train', task, seed, name, cfg, tuple(o), parent) for task in tasks for seed in seeds
+            for name, cfg, o, parent in RECIPES[task]]
+    run_all(todo, jobs)
+    if sampling:  # one at a time, after training, so that the wall times compare like with like
+        assert sampling_task in tasks, f"the sampling table needs {sampling_task} in tasks (or --sampling=False)"
+        todo += [('sample', label, tuple(o)) for label, o in SAMPLERS]
+        run_all(todo[-len(SAMPLERS):], 1)
+    print(f"this invocation: {(time.time() - t0) / 60:.1f} minutes")
+    total = sum(json.load(open(result_path(j))).get('train_seconds', 0) + json.load(open(result_path(j))).get('seconds', 0)
+                for j in todo)
+    write_results(total)
 
 
 if __name__ == '__main__':

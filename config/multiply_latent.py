@@ -4,5 +4,5 @@ exec(open('config/multiply_latent_stage1.py').read())
 out_dir = 'out-multiply-latent'
 latent_stage = 2
 init_from = 'out-multiply-latent-stage1'
-max_iters = 1000
-lr_decay_iters = 1000
+max_iters = 600
+lr_decay_iters = 600
