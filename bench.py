@@ -79,11 +79,15 @@ def bench_decoding(model, tok):
     t_uncached = timed(lambda: uncached_generate(model, prompt, new_tokens))
     prompts = torch.randint(2, vocab_size, (batch_size, prompt_len)).tolist()
     t_batch = timed(lambda: S.generate(model, tok, prompts, new_tokens))
+    # memory-bandwidth utilisation (CUDA): the weights and the cache a step must read, at the mean cache length
+    mbu = lambda t, b: model.estimate_mbu(new_tokens / t, b, prompt_len + new_tokens // 2,
+                                          next(model.parameters()).element_size(), device)
+    mbu_text = lambda t, b: f", MBU {100 * mbu(t, b):.1f}%" if mbu(t, b) is not None else ''
     return [
         ('decoding: uncached / cached time', t_uncached / t_cached,
-         f"{new_tokens} new tokens after {prompt_len}, batch 1: {t_uncached:.2f}s vs {t_cached:.2f}s"),
+         f"{new_tokens} new tokens after {prompt_len}, batch 1: {t_uncached:.2f}s vs {t_cached:.2f}s{mbu_text(t_cached, 1)}"),
         (f'decoding: batch-{batch_size} / batch-1 throughput', batch_size * t_cached / t_batch,
-         f"{batch_size * new_tokens / t_batch:,.0f} vs {new_tokens / t_cached:,.0f} tok/s"),
+         f"{batch_size * new_tokens / t_batch:,.0f} vs {new_tokens / t_cached:,.0f} tok/s{mbu_text(t_batch, batch_size)}"),
     ]
 
 
@@ -188,7 +192,8 @@ def naive_thought_loss(model, x, y, is_latent):
 
 
 def bench_latent(model, tok):
-    """Coconut/CODI training steps against CoT on the same examples, and latent vs CoT decoding."""
+    """Coconut/CODI training steps against CoT on the same examples, and latent (CODI, Coconut,
+    Latent-SFT) vs CoT decoding."""
     parts = running_sum_parts(tok, latent_batch, latent_digits)
     n = latent_digits - 1  # thoughts at Coconut's last stage (c = 1), one per step
     pad = tok.id(R.PAD)
@@ -219,6 +224,14 @@ def bench_latent(model, tok):
     t_cot_dec = timed(lambda: S.generate(model, notok, cot_prompts, cot_len))
     t_codi_dec = timed(lambda: S.generate(model, notok, codi_prompts, codi_len))
     del model.thought_proj
+    # Coconut: its last stage's n thoughts (identity, no projection), then the answer
+    coconut_prompts = [R.layout(tok, p, 'coconut', n_steps=0, n_latent=n)[0] for p in parts]
+    t_coconut_dec = timed(lambda: S.generate(model, notok, coconut_prompts, codi_len))
+    # Latent-SFT: soft-embedding latents (top-10 mixtures) until <eot>, then the answer; random weights
+    # never pick <eot>, so every question runs the budget: one latent per 2 CoT tokens, as in the recipe
+    latent_budget = cot_len // 2
+    latent_prompts = [p + [tok.id(R.BOT)] for p in cot_prompts]
+    t_latent_dec = timed(lambda: S.latent_generate(model, notok, latent_prompts, codi_len, 10, latent_budget))
     return [
         ('train step: Coconut / CoT time', t_coconut / t_cot,
          f"same {latent_batch} running-sum examples, {n} thoughts (n+1 cached passes) vs {n} written steps"),
@@ -228,6 +241,10 @@ def bench_latent(model, tok):
         ('decoding: CoT / CODI time per question', t_cot_dec / t_codi_dec,
          f"{cot_len} CoT tokens vs 6 thoughts + {codi_len} answer tokens, batch {latent_batch}"),
         ('decoding: CoT / CODI tokens per question', cot_len / (6 + codi_len), "each thought counted as a token"),
+        ('decoding: CoT / Coconut time per question', t_cot_dec / t_coconut_dec,
+         f"{cot_len} CoT tokens vs {n} thoughts + {codi_len} answer tokens, batch {latent_batch}"),
+        ('decoding: CoT / Latent-SFT time per question', t_cot_dec / t_latent_dec,
+         f"{cot_len} CoT tokens vs {latent_budget} soft latents + <eot> + {codi_len} answer tokens, batch {latent_batch}"),
     ]
 
 

@@ -369,6 +369,20 @@ class GPT(nn.Module):
         peak = peak_flops(device)
         return None if peak is None else self.flops_per_token(T) * tokens_per_s / peak
 
+    def decode_bytes(self, batch, cache_len, dtype_bytes):
+        """Bytes one single-token decode step must read from memory at the least: every weight once
+        (the tied wte as the head; the embedding lookups read a row each, not counted) and the keys and
+        values of cache_len positions of each of the batch rows, in every layer."""
+        kv = 2 * self.config.n_layer * batch * cache_len * self.config.n_embd
+        return (self.get_num_params() + kv) * dtype_bytes
+
+    def estimate_mbu(self, steps_per_s, batch, cache_len, dtype_bytes, device):
+        """Memory-bandwidth utilisation of decoding: the bytes a step must read, times steps per
+        second, against the device's peak bandwidth; None if unknown. Decoding at small batch is bound
+        by memory, not FLOPs, so this (not MFU) says how close to the hardware it runs."""
+        peak = peak_bandwidth(device)
+        return None if peak is None else self.decode_bytes(batch, cache_len, dtype_bytes) * steps_per_s / peak
+
 
 def peak_flops(device):
     """bf16 dense peak FLOP/s of the GPU we run on (vendor datasheets); None on CPU or unknown GPUs."""
@@ -378,6 +392,18 @@ def peak_flops(device):
     table = {'H200': 989e12, 'H100 PCIe': 756e12, 'H100': 989e12, 'A100': 312e12, 'L40S': 362e12,
              'A10G': 125e12, 'RTX 4090': 165e12, 'RTX 3090': 71e12, 'V100': 125e12}
     return next((flops for key, flops in table.items() if key in name), None)
+
+
+def peak_bandwidth(device):
+    """Peak memory bandwidth (bytes/s) of the GPU we run on (vendor datasheets); None on CPU or unknown
+    GPUs. The first key found in the device name wins, so specific names come first."""
+    if not str(device).startswith('cuda') or not torch.cuda.is_available():
+        return None
+    name = torch.cuda.get_device_name(device)
+    table = {'H200': 4.8e12, 'H100 PCIe': 2.0e12, 'H100 NVL': 3.9e12, 'H100': 3.35e12, 'A100-SXM4-80GB': 2.039e12,
+             'A100 80GB PCIe': 1.935e12, 'A100': 1.555e12, 'L40S': 0.864e12, 'A10G': 0.6e12, 'RTX 4090': 1.008e12,
+             'RTX 3090': 0.936e12, 'V100': 0.9e12}
+    return next((bw for key, bw in table.items() if key in name), None)
 
 
 def load_hf_state_dict(d):

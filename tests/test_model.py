@@ -192,3 +192,12 @@ def test_from_pretrained_matches_transformers(tmp_path):
     x = torch.randint(0, 50, (2, 12))
     with torch.no_grad():
         torch.testing.assert_close(ours(x)[0][..., :50], hf(x).logits, atol=1e-5, rtol=1e-5)
+
+
+def test_decode_bytes_and_utilisation_off_gpu(tiny_model):
+    cfg = tiny_model.config
+    weights = sum(p.numel() for p in tiny_model.parameters()) - cfg.block_size * cfg.n_embd  # all but wpe
+    kv = 2 * cfg.n_layer * 3 * 10 * cfg.n_embd  # keys and values, 3 rows of 10 cached positions, every layer
+    assert tiny_model.decode_bytes(3, 10, 2) == 2 * (weights + kv)
+    # no peak to compare with on CPU: both utilisations are None rather than a made-up number
+    assert tiny_model.estimate_mbu(100.0, 1, 10, 4, 'cpu') is None and tiny_model.estimate_mfu(1e3, 10, 'cpu') is None
