@@ -258,6 +258,23 @@ def test_prosqa_cli(tmp_path):
     run_prepare('prosqa', '--source=file', f'--path={src}', f'--out_dir={out}')
     assert reasoning.load_split(out, 'test') == json.load(open(os.path.join(FIXTURES, 'prosqa_official.json')))
 
+
+def test_official_prosqa_test_file_scores_as_is(tmp_path):
+    """A checkpoint trained on generated ProsQA (GPT-2 BPE) is scored on an official file given by path:
+    `sample.py --eval=prosqa_test.json`, what `results.py --extra_test=...` runs for every model."""
+    run_prepare('prosqa', '--preset=small', '--train=64', '--valid=4', '--test=4', f'--out_dir={tmp_path / "data" / "pq"}')
+    tiny = ['--dataset=pq', '--n_layer=1', '--n_head=2', '--n_embd=32', '--block_size=512', '--batch_size=4',
+            '--max_iters=2', '--eval_interval=100', '--eval_examples=2', '--out_dir=out']
+    r = subprocess.run([sys.executable, os.path.join(ROOT, 'train.py'), *tiny], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    official = os.path.join(FIXTURES, 'prosqa_official.json')
+    r = subprocess.run([sys.executable, os.path.join(ROOT, 'sample.py'), '--out_dir=out', f'--eval={official}',
+                        '--max_new_tokens=8'], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    assert res['n'] == 2 and res['split'] == official and 0 <= res['accuracy'] <= 1
+
 # -----------------------------------------------------------------------------
 # GSM8k-Aug
 
