@@ -187,7 +187,10 @@ def run_all(todo, jobs):
     t0, running = time.time(), {}
 
     def ready(j):  # a run starts once the run it starts from has finished
-        return j[0] == 'sample' or j[6] is None or os.path.exists(os.path.join(run_dir(j[1], j[2], j[6]), 'result.json'))
+        if j[0] == 'sample':
+            return True
+        _, task, seed, _, _, _, parent = j
+        return parent is None or os.path.exists(os.path.join(run_dir(task, seed, parent), 'result.json'))
 
     with ThreadPoolExecutor(jobs) as pool:
         while pending or running:
