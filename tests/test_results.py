@@ -1,10 +1,18 @@
 """results.py end to end on tiny recipes: runs start after the run they start from, the tables show the
 mean and spread over seeds, a rerun skips finished runs, and the README block is replaced."""
+import importlib
 import json
 import os
 import sys
 
+import pytest
+
 import results
+
+
+@pytest.fixture(autouse=True)
+def fresh_results():
+    importlib.reload(results)  # main() sets its config globals from argv, as a script does: start clean
 
 TINY = ("dataset = 'tiny'\nn_layer = 2\nn_head = 2\nn_embd = 32\nblock_size = 64\nbatch_size = 16\n"
         "eval_iters = 2\neval_examples = 8\neval_max_new_tokens = 12\nmax_iters = 6\nlr_decay_iters = 6\n"
@@ -44,8 +52,20 @@ def test_results_end_to_end(workdir, monkeypatch, capsys):
     assert readme.endswith('<!-- results:cpu:end -->\nrest\n') and '| Coconut |' in readme
     # a rerun skips what is finished and redoes what is missing
     os.remove('out-results/tiny/seed2/coconut/result.json')
-    monkeypatch.setattr(results, 'tasks', '')  # main() resolved it to a list
     results.main()
     log = capsys.readouterr().out
     assert '3 of 4 runs done already' in log and 'start  tiny seed 2: Coconut' in log
     assert 'start  tiny seed 1' not in log and '2 of 2 runs done already' in log
+
+
+def test_gpu_preset_dry_run(monkeypatch, capsys):
+    """The paper-scale preset cannot train here (GPT-2 weights, hours of GPU), but its plan can be
+    checked: every config exists, latent runs start from their own CoT, nothing runs."""
+    monkeypatch.chdir(results.ROOT)
+    monkeypatch.setattr(sys, 'argv', ['results.py', '--preset=gpu', '--dry_run=True'])
+    results.main()
+    lines = [l for l in capsys.readouterr().out.splitlines() if 'python train.py' in l]
+    assert len(lines) == len(results.RECIPES['prosqa']) + len(results.RECIPES['gsm8k'])
+    coconut = next(l for l in lines if l.startswith('gsm8k seed 1337, Coconut:'))
+    assert 'config/gsm8k_coconut.py' in coconut and coconut.endswith('--init_from=out-results/gsm8k/seed1337/cot')
+    assert any('--pause_as_thought=True' in l and 'prosqa' in l for l in lines)
