@@ -6,5 +6,5 @@ method = 'codi'
 init_from = 'out-multiply-cot'
 codi_thoughts = 6
 learning_rate = 1e-3
-max_iters = 600
-lr_decay_iters = 600
+max_iters = 400
+lr_decay_iters = 400

@@ -8,9 +8,9 @@ latent_stage = 1
 init_from = 'out-multiply-cot'
 latent_r = 4
 latent_topk = 10
-latent_label_examples = 50000
-max_iters = 600
-lr_decay_iters = 600
+latent_label_examples = 40000  # stage 2 reads 600 x 64 = 38,400
+max_iters = 400
+lr_decay_iters = 400
 learning_rate = 1e-3
 min_lr = 1e-4
 eval_interval = 200
