@@ -279,6 +279,7 @@ def plot_passk(res, path):
         ys = [r['pass@k'][str(k)] for k in ks] if label != 'greedy' else [r['accuracy']] * 2
         plt.plot(ks, ys, marker='o' if label != 'greedy' else None, label=label, linestyle='--' if label == 'greedy' else '-')
     plt.xscale('log', base=2)
+    plt.xticks(range(1, K + 1), [str(k) for k in range(1, K + 1)])
     plt.xlabel('k (samples per question)')
     plt.ylabel('pass@k')
     plt.title(f'{sampling_task}: pass@k on {sampling_questions} test questions')
