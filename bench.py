@@ -229,7 +229,7 @@ def bench_latent(model, tok):
     t_coconut_dec = timed(lambda: S.generate(model, notok, coconut_prompts, codi_len))
     # Latent-SFT: soft-embedding latents (top-10 mixtures) until <eot>, then the answer; random weights
     # never pick <eot>, so every question runs the budget: one latent per 2 CoT tokens, as in the recipe
-    latent_budget = cot_len // 2
+    latent_budget = (cot_len - codi_len) // 2  # the steps' tokens (the CoT target less `### A <eos>`) / r
     latent_prompts = [p + [tok.id(R.BOT)] for p in cot_prompts]
     t_latent_dec = timed(lambda: S.latent_generate(model, notok, latent_prompts, codi_len, 10, latent_budget))
     return [
