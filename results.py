@@ -6,6 +6,7 @@ tables into README.md, between the `results` markers).
     python results.py --preset=gpu                 # paper scale: ProsQA (+ GSM8k-Aug when online), GPT-2 small
     python results.py --tasks=running_sum --seeds=[1337] --sampling=False   # one table, one seed
     python results.py --extra_test=prosqa_test.json   # also score every run on this file (e.g. the official ProsQA test split)
+    python results.py --tables_only=True           # rewrite the tables from the runs finished so far
 Resumable: a finished run (its result.json written) is skipped, a half-trained one resumes from its
 checkpoint, so rerunning after an interruption (or to rewrite the tables) costs only what is missing.
 Each run's logs are in out-results/<task>/seed<seed>/<run>/{train,eval}.log.
@@ -34,6 +35,7 @@ sampling_questions = 200 # test questions in the sampling table (8 samples each)
 sampling_tokens = 0      # most new tokens per sample (0 = the preset's: cpu 48, gpu 256)
 readme = True            # copy the tables into README.md between the results markers
 dry_run = False          # print every run's training command and stop
+tables_only = False      # train nothing: write the tables from the runs finished so far
 # -----------------------------------------------------------------------------
 
 # A recipe row: (name, config file, overrides, parent). `parent` names the row of the same task and seed
@@ -188,6 +190,8 @@ def result_path(job):
 def run_all(todo, jobs):
     """Run every job, up to `jobs` at once, each once its parent has finished. A job is
     ('train', task, seed, name, config, overrides, parent) or ('sample', label, overrides)."""
+    if not todo:
+        return
     done = {j for j in todo if os.path.exists(result_path(j))}
     pending = [j for j in todo if j not in done]
     threads = max(1, (os.cpu_count() or 1) // jobs) if jobs > 1 else 0  # 0: leave torch's default
@@ -238,9 +242,14 @@ def method_table(task):
     head += ['paper: accuracy (# tokens)'] if paper else []
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for name, *_ in rows:
-        res = [json.load(open(os.path.join(run_dir(task, s, name), 'result.json'))) for s in seeds]
+        paths = [os.path.join(run_dir(task, s, name), 'result.json') for s in seeds]
+        res = [json.load(open(p)) for p in paths if os.path.exists(p)]  # all of them, unless --tables_only
+        if not res:
+            lines.append(f"| {name} | not run yet |" + ' |' * (len(head) - 2))
+            continue
         m, s = mean_std([100 * r['accuracy'] for r in res])
-        cells = [name, f"{m:.1f} +- {s:.1f}", ' / '.join(f"{100 * r['accuracy']:.1f}" for r in res),
+        missing = f" ({len(seeds) - len(res)} seed{'s' * (len(seeds) - len(res) > 1)} not run yet)" if len(res) < len(seeds) else ''
+        cells = [name, f"{m:.1f} +- {s:.1f}{missing}", ' / '.join(f"{100 * r['accuracy']:.1f}" for r in res),
                  f"{mean_std([r['tokens_per_question'] for r in res])[0]:.1f}"]
         if extra_test:
             cells.append(f"{mean_std([100 * r['extra']['accuracy'] for r in res])[0]:.1f}")
@@ -332,24 +341,29 @@ def main():
                     assert os.path.exists(cfg), f"{name}: no config {cfg}"
                     print(f"{task} seed {seed}, {name}: python train.py {' '.join(train_args(task, seed, name, cfg, o, parent))}")
         return
-    for task in list(task_list):
+    for task in [] if tables_only else list(task_list):
         if not os.path.exists(os.path.join('data', task, 'test.json')):
             print(f"preparing data/{task}", flush=True)
             if subprocess.run([sys.executable, os.path.join(ROOT, 'data', task, 'prepare.py')]).returncode != 0:
                 print(f"data/{task} could not be prepared (offline?): skipping {task}")  # GSM8k-Aug is a download
                 task_list.remove(task)
-    todo = [('train', task, seed, name, cfg, tuple(o), parent) for task in task_list for seed in seeds
-            for name, cfg, o, parent in RECIPES[task]]
-    run_all(todo, jobs)
     if sampling and sampling_task not in task_list:
         print(f"no sampling table: it runs on {sampling_task}'s CoT checkpoint, and {sampling_task} is not among the tasks")
         sampling = False
-    if sampling:  # one at a time, after training, so that the wall times compare like with like
-        todo += [('sample', label, tuple(o)) for label, o in SAMPLERS]
-        run_all(todo[-len(SAMPLERS):], 1)
+    todo = [('train', task, seed, name, cfg, tuple(o), parent) for task in task_list for seed in seeds
+            for name, cfg, o, parent in RECIPES[task]]
+    samples = [('sample', label, tuple(o)) for label, o in SAMPLERS] if sampling else []
+    if tables_only:  # what is finished, and the sampling table only if all of it is
+        todo = [j for j in todo if os.path.exists(result_path(j))]
+        samples = samples if all(os.path.exists(result_path(j)) for j in samples) else []
+        print(f"tables only: {len(todo)} finished runs" + ('' if samples else ', no sampling table'))
+    else:
+        run_all(todo, jobs)
+        run_all(samples, 1)  # one at a time, after training, so that the wall times compare like with like
+    sampling = bool(samples)
     print(f"this invocation: {(time.time() - t0) / 60:.1f} minutes")
     total = sum(json.load(open(result_path(j))).get('train_seconds', 0) + json.load(open(result_path(j))).get('seconds', 0)
-                for j in todo)
+                for j in todo + samples)
     write_results(task_list, total)
 
 

@@ -61,6 +61,13 @@ def test_results_end_to_end(workdir, monkeypatch, capsys):
     log = capsys.readouterr().out
     assert '3 of 4 runs done already' in log and 'start  tiny seed 2: Coconut' in log
     assert 'start  tiny seed 1' not in log and '2 of 2 runs done already' in log
+    # --tables_only writes what is finished and trains nothing
+    os.remove('out-results/tiny/seed2/coconut/result.json')
+    monkeypatch.setattr(sys, 'argv', ['results.py'] + argv + ['--tables_only=True'])
+    results.main()
+    log = capsys.readouterr().out
+    assert 'start' not in log and 'tables only: 3 finished runs' in log
+    assert '(1 seed not run yet)' in open('RESULTS.md').read() and '| power | ' in open('RESULTS.md').read()
 
 
 def test_gpu_preset_dry_run(monkeypatch, capsys):
