@@ -32,6 +32,7 @@ def test_results_end_to_end(workdir, monkeypatch, capsys):
     monkeypatch.setattr(results, 'SAMPLERS', [('greedy', ['--num_samples=1']),
                                               ('power', ['--sampler=power', '--mcmc_block=4', '--mcmc_steps=2'])])
     monkeypatch.setattr(results, 'K', 2)
+    monkeypatch.setattr(results, 'SAMPLING_CKPT', {'tiny': ('(CoT, 4 iterations)', 'config/tiny.py', ['--max_iters=4'], None)})
     argv = ['--tasks=tiny', '--seeds=[1, 2]', '--jobs=2', '--sampling_task=tiny', '--sampling_questions=4',
             '--eval_limit=8']
     monkeypatch.setattr(sys, 'argv', ['results.py'] + argv)
@@ -41,6 +42,8 @@ def test_results_end_to_end(workdir, monkeypatch, capsys):
     for seed in (1, 2):
         assert log.index(f'done   tiny seed {seed}: CoT') < log.index(f'start  tiny seed {seed}: Coconut')
     assert 'start  sampling: power' in log
+    assert log.index('done   tiny seed 1: (CoT, 4 iterations)') < log.index('start  sampling: greedy')
+    assert os.path.exists('out-results/tiny/seed1/cot-4-iterations/sampling/power/result.json')
     co = json.load(open('out-results/tiny/seed1/coconut/result.json'))
     assert co['n'] == 8 and co['method'] == 'coconut' and co['train_seconds'] >= 0
     assert 'out-results/tiny/seed1/cot' in open('out-results/tiny/seed1/coconut/train.log').read()
@@ -60,7 +63,7 @@ def test_results_end_to_end(workdir, monkeypatch, capsys):
     results.main()
     log = capsys.readouterr().out
     assert '3 of 4 runs done already' in log and 'start  tiny seed 2: Coconut' in log
-    assert 'start  tiny seed 1' not in log and '2 of 2 runs done already' in log
+    assert 'start  tiny seed 1' not in log and '3 of 3 runs done already' in log
     # --tables_only writes what is finished and trains nothing
     os.remove('out-results/tiny/seed2/coconut/result.json')
     monkeypatch.setattr(sys, 'argv', ['results.py'] + argv + ['--tables_only=True'])
