@@ -373,8 +373,8 @@ def main():
     samples = [j for j in samples if j[0] == 'sample']
     sampling = bool(samples)
     print(f"this invocation: {(time.time() - t0) / 60:.1f} minutes")
-    total = sum(json.load(open(result_path(j))).get('train_seconds', 0) + json.load(open(result_path(j))).get('seconds', 0)
-                for j in todo + samples)
+    finished = [json.load(open(result_path(j))) for j in todo + samples]
+    total = sum(r.get('train_seconds', 0) + r.get('seconds', 0) for r in finished)
     write_results(task_list, total)
 
 
