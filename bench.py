@@ -82,7 +82,7 @@ def bench_decoding(model, tok):
     # memory-bandwidth utilisation (CUDA): the weights and the cache a step must read, at the mean cache length
     mbu = lambda t, b: model.estimate_mbu(new_tokens / t, b, prompt_len + new_tokens // 2,
                                           next(model.parameters()).element_size(), device)
-    mbu_text = lambda t, b: f", MBU {100 * mbu(t, b):.1f}%" if mbu(t, b) is not None else ''
+    mbu_text = lambda t, b: '' if (u := mbu(t, b)) is None else f", MBU {100 * u:.1f}%"
     return [
         ('decoding: uncached / cached time', t_uncached / t_cached,
          f"{new_tokens} new tokens after {prompt_len}, batch 1: {t_uncached:.2f}s vs {t_cached:.2f}s{mbu_text(t_cached, 1)}"),
@@ -220,18 +220,18 @@ def bench_latent(model, tok):
     cot_prompts = [R.layout(tok, p, 'cot')[0] for p in parts]
     cot_len = len(R.layout(tok, parts[0], 'cot')[1])
     codi_prompts = [R.layout(tok, p, 'codi', n_steps=0, n_latent=6)[0] for p in parts]
-    codi_len = len(parts[0][2])
+    answer_len = len(parts[0][2])
     t_cot_dec = timed(lambda: S.generate(model, notok, cot_prompts, cot_len))
-    t_codi_dec = timed(lambda: S.generate(model, notok, codi_prompts, codi_len))
+    t_codi_dec = timed(lambda: S.generate(model, notok, codi_prompts, answer_len))
     del model.thought_proj
     # Coconut: its last stage's n thoughts (identity, no projection), then the answer
     coconut_prompts = [R.layout(tok, p, 'coconut', n_steps=0, n_latent=n)[0] for p in parts]
-    t_coconut_dec = timed(lambda: S.generate(model, notok, coconut_prompts, codi_len))
+    t_coconut_dec = timed(lambda: S.generate(model, notok, coconut_prompts, answer_len))
     # Latent-SFT: soft-embedding latents (top-10 mixtures) until <eot>, then the answer; random weights
     # never pick <eot>, so every question runs the budget: one latent per 2 CoT tokens, as in the recipe
-    latent_budget = (cot_len - codi_len) // 2  # the steps' tokens (the CoT target less `### A <eos>`) / r
+    latent_budget = (cot_len - answer_len) // 2  # the steps' tokens (the CoT target less `### A <eos>`) / r
     latent_prompts = [p + [tok.id(R.BOT)] for p in cot_prompts]
-    t_latent_dec = timed(lambda: S.latent_generate(model, notok, latent_prompts, codi_len, 10, latent_budget))
+    t_latent_dec = timed(lambda: S.latent_generate(model, notok, latent_prompts, answer_len, 10, latent_budget))
     return [
         ('train step: Coconut / CoT time', t_coconut / t_cot,
          f"same {latent_batch} running-sum examples, {n} thoughts (n+1 cached passes) vs {n} written steps"),
@@ -239,12 +239,12 @@ def bench_latent(model, tok):
          "recomputing the prefix for every thought vs the KV cache"),
         ('train step: CODI / CoT time', t_codi / t_cot, "teacher + student with 6 thoughts vs CoT"),
         ('decoding: CoT / CODI time per question', t_cot_dec / t_codi_dec,
-         f"{cot_len} CoT tokens vs 6 thoughts + {codi_len} answer tokens, batch {latent_batch}"),
-        ('decoding: CoT / CODI tokens per question', cot_len / (6 + codi_len), "each thought counted as a token"),
+         f"{cot_len} CoT tokens vs 6 thoughts + {answer_len} answer tokens, batch {latent_batch}"),
+        ('decoding: CoT / CODI tokens per question', cot_len / (6 + answer_len), "each thought counted as a token"),
         ('decoding: CoT / Coconut time per question', t_cot_dec / t_coconut_dec,
-         f"{cot_len} CoT tokens vs {n} thoughts + {codi_len} answer tokens, batch {latent_batch}"),
+         f"{cot_len} CoT tokens vs {n} thoughts + {answer_len} answer tokens, batch {latent_batch}"),
         ('decoding: CoT / Latent-SFT time per question', t_cot_dec / t_latent_dec,
-         f"{cot_len} CoT tokens vs {latent_budget} soft latents + <eot> + {codi_len} answer tokens, batch {latent_batch}"),
+         f"{cot_len} CoT tokens vs {latent_budget} soft latents + <eot> + {answer_len} answer tokens, batch {latent_batch}"),
     ]
 
 

@@ -386,24 +386,26 @@ class GPT(nn.Module):
 
 def peak_flops(device):
     """bf16 dense peak FLOP/s of the GPU we run on (vendor datasheets); None on CPU or unknown GPUs."""
-    if not str(device).startswith('cuda') or not torch.cuda.is_available():
-        return None
-    name = torch.cuda.get_device_name(device)
-    table = {'H200': 989e12, 'H100 PCIe': 756e12, 'H100': 989e12, 'A100': 312e12, 'L40S': 362e12,
-             'A10G': 125e12, 'RTX 4090': 165e12, 'RTX 3090': 71e12, 'V100': 125e12}
-    return next((flops for key, flops in table.items() if key in name), None)
+    return gpu_spec(device, {'H200': 989e12, 'H100 PCIe': 756e12, 'H100': 989e12, 'A100': 312e12, 'L40S': 362e12,
+                             'A10G': 125e12, 'RTX 4090': 165e12, 'RTX 3090': 71e12, 'V100': 125e12})
 
 
 def peak_bandwidth(device):
     """Peak memory bandwidth (bytes/s) of the GPU we run on (vendor datasheets); None on CPU or unknown
-    GPUs. The first key found in the device name wins, so specific names come first."""
+    GPUs."""
+    return gpu_spec(device, {'H200': 4.8e12, 'H100 PCIe': 2.0e12, 'H100 NVL': 3.9e12, 'H100': 3.35e12,
+                             'A100-SXM4-80GB': 2.039e12, 'A100 80GB PCIe': 1.935e12, 'A100': 1.555e12,
+                             'L40S': 0.864e12, 'A10G': 0.6e12, 'RTX 4090': 1.008e12, 'RTX 3090': 0.936e12,
+                             'V100': 0.9e12})
+
+
+def gpu_spec(device, table):
+    """The table's value for the GPU in use: the first key found in its name wins (so specific names
+    come first); None on CPU or for a GPU the table does not know."""
     if not str(device).startswith('cuda') or not torch.cuda.is_available():
         return None
     name = torch.cuda.get_device_name(device)
-    table = {'H200': 4.8e12, 'H100 PCIe': 2.0e12, 'H100 NVL': 3.9e12, 'H100': 3.35e12, 'A100-SXM4-80GB': 2.039e12,
-             'A100 80GB PCIe': 1.935e12, 'A100': 1.555e12, 'L40S': 0.864e12, 'A10G': 0.6e12, 'RTX 4090': 1.008e12,
-             'RTX 3090': 0.936e12, 'V100': 0.9e12}
-    return next((bw for key, bw in table.items() if key in name), None)
+    return next((value for key, value in table.items() if key in name), None)
 
 
 def load_hf_state_dict(d):

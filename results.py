@@ -141,9 +141,10 @@ def sh(args, log, threads):
         raise RuntimeError(f"python {' '.join(args)} failed (log {log}):\n{tail}")
 
 
-def score(d, split, log, threads, extra=()):
-    """sample.py --eval on one checkpoint: the JSON line it ends with."""
-    sh(['sample.py', f'--out_dir={d}', f'--eval={split}', f'--eval_limit={eval_limit}', *extra], log, threads)
+def score(d, split, log, threads, extra=(), limit=None):
+    """sample.py --eval on one checkpoint (the first `limit` examples, eval_limit by default): the JSON line it ends with."""
+    limit = eval_limit if limit is None else limit
+    sh(['sample.py', f'--out_dir={d}', f'--eval={split}', f'--eval_limit={limit}', *extra], log, threads)
     lines = open(log).read().strip().splitlines()
     return json.loads(lines[-1])
 
@@ -176,22 +177,24 @@ def train_and_score(task, seed, name, config, overrides, parent, threads):
 
 def sample_and_score(label, overrides, threads):
     """One row of the sampling table, on the first seed's CoT checkpoint."""
-    cot = run_dir(sampling_task, seeds[0], SAMPLING_CKPT[sampling_task][0])
-    d = os.path.join(cot, 'sampling', slug(label))
+    d = sampling_dir(label)
     os.makedirs(d, exist_ok=True)
     passk = f"--pass_k=[{','.join(str(k) for k in range(1, K + 1))}]"
-    res = score(cot, 'test', os.path.join(d, 'eval.log'), threads,
-                [f'--num_samples={K}', passk, f'--max_new_tokens={sampling_tokens}', f'--eval_limit={sampling_questions}', *overrides])
+    ckpt = os.path.dirname(os.path.dirname(d))  # <run>/sampling/<label> -> <run>
+    res = score(ckpt, 'test', os.path.join(d, 'eval.log'), threads,
+                [f'--num_samples={K}', passk, f'--max_new_tokens={sampling_tokens}', *overrides], sampling_questions)
     json.dump(res, open(os.path.join(d, 'result.json'), 'w'))
     return res
 
 
+def sampling_dir(label):
+    """A sampler's row lives under the checkpoint it decodes: <run>/sampling/<label>."""
+    return os.path.join(run_dir(sampling_task, seeds[0], SAMPLING_CKPT[sampling_task][0]), 'sampling', slug(label))
+
+
 def result_path(job):
-    kind, *key = job
-    if kind == 'train':
-        return os.path.join(run_dir(*key[:3]), 'result.json')
-    return os.path.join(run_dir(sampling_task, seeds[0], SAMPLING_CKPT[sampling_task][0]), 'sampling', slug(key[0]),
-                        'result.json')
+    """('train', task, seed, name, ...) or ('sample', label, ...) -> its result.json (written when done)."""
+    return os.path.join(run_dir(*job[1:4]) if job[0] == 'train' else sampling_dir(job[1]), 'result.json')
 
 
 def run_all(todo, jobs):
@@ -210,7 +213,7 @@ def run_all(todo, jobs):
         if j[0] == 'sample':
             return True
         _, task, seed, _, _, _, parent = j
-        return parent is None or os.path.exists(os.path.join(run_dir(task, seed, parent), 'result.json'))
+        return parent is None or os.path.exists(result_path(('train', task, seed, parent)))
 
     with ThreadPoolExecutor(jobs) as pool:
         while pending or running:
