@@ -75,10 +75,10 @@ def uncached_generate(model, prompt, n):
 
 def bench_decoding(model, tok):
     prompt = torch.randint(2, vocab_size, (1, prompt_len), device=device)
-    t_cached = timed(lambda: S.generate(model, tok, prompt.tolist(), new_tokens))
+    t_cached = timed(lambda: R.generate(model, tok, prompt.tolist(), new_tokens))
     t_uncached = timed(lambda: uncached_generate(model, prompt, new_tokens))
     prompts = torch.randint(2, vocab_size, (batch_size, prompt_len)).tolist()
-    t_batch = timed(lambda: S.generate(model, tok, prompts, new_tokens))
+    t_batch = timed(lambda: R.generate(model, tok, prompts, new_tokens))
     # memory-bandwidth utilisation (CUDA): the weights and the cache a step must read, at the mean cache length
     mbu = lambda t, b: model.estimate_mbu(new_tokens / t, b, prompt_len + new_tokens // 2,
                                           next(model.parameters()).element_size(), device)
@@ -97,7 +97,7 @@ def bench_soft(model, tok):
     prompts = torch.randint(2, vocab_size, (batch_size, prompt_len)).tolist()
     t_greedy = t_soft = float('inf')
     for _ in range(repeats):  # interleaved: a change of load on a shared machine hits both alike
-        t_greedy = min(t_greedy, timed(lambda: S.generate(model, tok, prompts, new_tokens), 1))
+        t_greedy = min(t_greedy, timed(lambda: R.generate(model, tok, prompts, new_tokens), 1))
         t_soft = min(t_soft, timed(lambda: S.soft_generate(model, tok, prompts, -1, 'vanilla', new_tokens,
                                                            think_budget=new_tokens, cold_stop_steps=0), 1))
     return [('soft thinking / greedy: time per question', t_soft / t_greedy,
@@ -109,7 +109,7 @@ def bench_power(model, tok):
     token drawn from the proposal (every token costs one row of a forward step: no token is fed twice
     but the resample point's, and rows finish at different times); the multiplier against the paper's."""
     prompts = torch.randint(2, vocab_size, (batch_size, prompt_len)).tolist()
-    t_plain = timed(lambda: S.generate(model, tok, prompts, power_tokens))
+    t_plain = timed(lambda: R.generate(model, tok, prompts, power_tokens))
     stats = {}
     run = lambda: stats.update(S.power_generate(model, tok, prompts, power_tokens, alpha, mcmc_block, mcmc_steps,
                                                 seeds=torch.arange(batch_size))[1])
@@ -148,7 +148,7 @@ def bench_training(model):
 def bench_compile(model, tok):
     """torch.compile'd single-token decode step and training step against eager, same inputs."""
     prompts = torch.randint(2, vocab_size, (batch_size, prompt_len)).tolist()
-    decode = lambda: S.generate(model, tok, prompts, new_tokens)
+    decode = lambda: R.generate(model, tok, prompts, new_tokens)
     t_eager = timed(decode)
     model.compile_decode()
     decode()  # compile
@@ -197,9 +197,9 @@ def bench_latent(model, tok):
     parts = running_sum_parts(tok, latent_batch, latent_digits)
     n = latent_digits - 1  # thoughts at Coconut's last stage (c = 1), one per step
     pad = tok.id(R.PAD)
-    cot = T.collate([R.layout(tok, p, 'cot') for p in parts], pad, device, block_size)[:2]
+    cot = R.collate([R.layout(tok, p, 'cot') for p in parts], pad, device, block_size)[:2]
     pairs = [R.layout(tok, p, 'coconut', n_steps=0, n_latent=n) for p in parts]
-    x, y, valid = T.collate(pairs, pad, device, block_size, [p.index(tok.id(R.LATENT)) for p, _ in pairs])
+    x, y, valid = R.collate(pairs, pad, device, block_size, [p.index(tok.id(R.LATENT)) for p, _ in pairs])
     is_latent = x == tok.id(R.LATENT)
     def step(loss_fn):
         model.zero_grad(set_to_none=True)
@@ -221,12 +221,12 @@ def bench_latent(model, tok):
     cot_len = len(R.layout(tok, parts[0], 'cot')[1])
     codi_prompts = [R.layout(tok, p, 'codi', n_steps=0, n_latent=6)[0] for p in parts]
     answer_len = len(parts[0][2])
-    t_cot_dec = timed(lambda: S.generate(model, notok, cot_prompts, cot_len))
-    t_codi_dec = timed(lambda: S.generate(model, notok, codi_prompts, answer_len))
+    t_cot_dec = timed(lambda: R.generate(model, notok, cot_prompts, cot_len))
+    t_codi_dec = timed(lambda: R.generate(model, notok, codi_prompts, answer_len))
     del model.thought_proj
     # Coconut: its last stage's n thoughts (identity, no projection), then the answer
     coconut_prompts = [R.layout(tok, p, 'coconut', n_steps=0, n_latent=n)[0] for p in parts]
-    t_coconut_dec = timed(lambda: S.generate(model, notok, coconut_prompts, answer_len))
+    t_coconut_dec = timed(lambda: R.generate(model, notok, coconut_prompts, answer_len))
     # Latent-SFT: soft-embedding latents (top-10 mixtures) until <eot>, then the answer; random weights
     # never pick <eot>, so every question runs the budget: one latent per 2 CoT tokens, as in the recipe
     latent_budget = (cot_len - answer_len) // 2  # the steps' tokens (the CoT target less `### A <eos>`) / r

@@ -8,11 +8,13 @@ A split is a JSON list of examples in data/<task>/<split>.json; data/<task>/meta
 tokenizer the task uses (and holds the word vocabulary for the synthetic tasks).
 """
 import json
+import math
 import os
 import re
 
 import torch
 import torch.nn as nn
+from torch.nn import functional as F
 
 # -----------------------------------------------------------------------------
 # special tokens: one set for every method, so any checkpoint decodes with any tokenizer
@@ -88,6 +90,10 @@ def get_tokenizer(meta):
         return WordTokenizer(meta['vocab'])
     assert meta['tokenizer'] == 'gpt2', f"unknown tokenizer {meta['tokenizer']!r}"
     return BPETokenizer()
+
+
+def padded_vocab(tok):
+    return -(-tok.n_vocab // 64) * 64  # the tokenizer's ids rounded up to a multiple of 64: faster matmuls
 
 
 # -----------------------------------------------------------------------------
@@ -189,6 +195,13 @@ def load_split(data_dir, split):
     return examples
 
 
+def save_checkpoint(path, state):
+    """Atomic: write a temporary file, then rename, so an interrupted save never leaves half a file."""
+    tmp = path + '.tmp'
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
 # -----------------------------------------------------------------------------
 # sequence layouts: every method is a (prompt, target) pair of token-id lists. The prompt takes no
 # loss and is where decoding starts; the target is what the model learns to generate.
@@ -240,6 +253,33 @@ def inference_layout(cfg, stage=None):
         n_latent = 0 if cfg['no_thoughts'] else stage * cfg['c_thought']
         return {'n_steps': 0, 'n_latent': n_latent, 'slot': PAUSE if cfg['pause_as_thought'] else LATENT}
     return {}
+
+
+def question_prompt(tok, ckpt, question):
+    """The method's prompt for a question, as the checkpoint was trained (pauses, thought slots ...)."""
+    parts = encode_parts(tok, {'question': question, 'steps': [], 'answer': ''})
+    prompt, _ = layout(tok, parts, ckpt['config']['method'], **inference_layout(ckpt['config'], ckpt.get('stage')))
+    return prompt
+
+
+def collate(pairs, pad_id, device, block_size, align=None):
+    """(prompt, target) id lists -> x (B, T) inputs, y (B, T) next-token labels with -1 where no loss is
+    taken (prompt, padding), valid (B, T) bool (False on padding). Right-padded, so padding at the end
+    never influences a real token; align (one index per row) adds left padding so that those indices
+    share a column (Coconut: the first thought slot of every row)."""
+    seqs = [p + t for p, t in pairs]
+    left = [0] * len(seqs) if align is None else [max(align) - a for a in align]
+    T = max(l + len(s) for l, s in zip(left, seqs)) - 1
+    if T + 1 > block_size:
+        raise ValueError(f"an example of {T + 1} tokens is longer than block_size {block_size}: raise block_size")
+    x = torch.full((len(seqs), T), pad_id, dtype=torch.long)
+    y = torch.full((len(seqs), T), -1, dtype=torch.long)
+    valid = torch.zeros(len(seqs), T, dtype=torch.bool)
+    for b, ((prompt, target), seq, l) in enumerate(zip(pairs, seqs, left)):
+        x[b, l:l + len(seq) - 1] = torch.tensor(seq[:-1])
+        y[b, l + len(prompt) - 1:l + len(seq) - 1] = torch.tensor(target)  # position i predicts seq[i + 1]
+        valid[b, l:l + len(seq) - 1] = True
+    return x.to(device), y.to(device), valid.to(device)
 
 
 # -----------------------------------------------------------------------------
@@ -307,6 +347,121 @@ def thought_forward(model, idx, valid, is_latent, cache=None, thought=None, last
             hiddens = [torch.cat([a, b], dim=1) for a, b in zip(hiddens, h)]
     logits = logits if last_only else torch.cat(outs, dim=1)
     return logits, (hiddens if hidden else None), torch.cat(probes, dim=1)
+
+
+
+# -----------------------------------------------------------------------------
+# decoding on the KV cache: prefill the left-padded prompts once (continuous thoughts included), then one
+# position per step. Every method's decoder is built from these.
+
+def banned_ids(tok, vocab_size):
+    """Ids sampling must never pick: model rows past the tokenizer, padding, latent slots."""
+    return list(range(tok.n_vocab, vocab_size)) + [tok.id(t) for t in NEVER_SAMPLED]
+
+
+def filter_logits(logits, temperature=1.0, top_k=0, top_p=1.0, banned=(), min_p=0.0):
+    """(B, V) logits -> (B, V) logits with -inf outside the kept set, divided by the temperature.
+    min_p keeps the ids with p >= min_p * max p (p at this temperature)."""
+    logits = logits.float().clone()
+    if len(banned):
+        logits[:, banned] = -float('inf')
+    logits = logits / max(temperature, 1e-8)
+    if top_k > 0:
+        kth = torch.topk(logits, min(top_k, logits.size(-1)), dim=-1).values[:, [-1]]  # (B, 1)
+        logits[logits < kth] = -float('inf')
+    if top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
+        cum = sorted_logits.softmax(-1).cumsum(-1)
+        drop = cum - sorted_logits.softmax(-1) >= top_p  # mass before this token already reaches top_p
+        logits.scatter_(1, order, sorted_logits.masked_fill(drop, -float('inf')))
+    if min_p > 0.0:  # p_i >= min_p * p_max  <=>  logit_i >= max logit + log(min_p)
+        top = logits.max(-1, keepdim=True).values  # (B, 1)
+        logits[logits < top + math.log(min_p)] = -float('inf')
+    return logits
+
+
+def sample_next(logits, temperature=0.0, top_k=0, top_p=1.0, banned=(), generator=None):
+    """(B, V) logits -> (B,) next token ids. temperature 0 is greedy."""
+    if temperature == 0.0:
+        return filter_logits(logits, banned=banned).argmax(-1)  # temperature 1: the mask only
+    probs = F.softmax(filter_logits(logits, temperature, top_k, top_p, banned), dim=-1)
+    return torch.multinomial(probs, 1, generator=generator).squeeze(1)
+
+
+def left_pad(prompts, pad_id, device):
+    """List of B id lists -> (B, P) ids and (B, P) bool valid, padded on the left so that every
+    prompt ends in the last column and the next token of every row goes in the same column."""
+    P = max(len(p) for p in prompts)
+    idx = torch.full((len(prompts), P), pad_id, dtype=torch.long)
+    valid = torch.zeros(len(prompts), P, dtype=torch.bool)
+    for b, p in enumerate(prompts):
+        idx[b, P - len(p):] = torch.tensor(p, dtype=torch.long)
+        valid[b, P - len(p):] = True
+    return idx.to(device), valid.to(device)
+
+
+@torch.no_grad()
+def prefill(model, tok, prompts, max_new_tokens, thought=None, num_samples=1):
+    """Run the left-padded prompts through the model once, into a preallocated cache sized for the
+    prompts plus max_new_tokens, capped at block_size. <latent> slots become continuous thoughts
+    (one cached position each; thought maps a hidden state to the next input, None = Coconut's
+    identity; a CODI model's model.thought_proj by default). num_samples > 1 repeats each row's cache
+    and logits that many times (prompt b -> rows b*n..b*n+n-1) after the one prefill. Returns
+    (last-position logits (B*n, V), cache, probe (B, n_thoughts, V) or None)."""
+    thought = thought if thought is not None else getattr(model, 'thought_proj', None)
+    idx, valid = left_pad(prompts, tok.id(PAD), model.lm_head.weight.device)
+    block_size = model.config.block_size
+    if idx.size(1) >= block_size:
+        raise ValueError(f"a prompt of {idx.size(1)} tokens leaves no room to generate in block_size {block_size}")
+    cache = model.new_cache(len(prompts), min(idx.size(1) + max_new_tokens, block_size))
+    logits, _, probe = thought_forward(model, idx, valid, idx == tok.id(LATENT), cache, thought, last_only=True)
+    logits = logits[:, -1]
+    if num_samples > 1:
+        cache.repeat(num_samples)
+        logits = logits.repeat_interleave(num_samples, dim=0)
+    return logits, cache, probe
+
+
+@torch.no_grad()
+def generate(model, tok, prompts, max_new_tokens, temperature=0.0, top_k=0, top_p=1.0,
+             num_samples=1, generator=None, thought=None):
+    """Decode every prompt (lists of ids) until <eos> or max_new_tokens, or until block_size is full.
+    Returns, for each prompt in order and each of its num_samples samples, the list of new ids
+    (ending in <eos> if it ended)."""
+    logits, cache, _ = prefill(model, tok, prompts, max_new_tokens, thought, num_samples)
+    return continue_generation(model, tok, logits, cache, temperature, top_k, top_p, generator)
+
+
+@torch.no_grad()
+def continue_generation(model, tok, logits, cache, temperature=0.0, top_k=0, top_p=1.0, generator=None,
+                        max_new_tokens=None):
+    """generate()'s loop: from the last logits (N, V) of a filled cache, one position per step until
+    <eos>, max_new_tokens, or until the cache is full (prefill sized it, capped to block_size).
+    Returns N lists of new ids."""
+    room = cache.max_len - cache.length
+    max_new_tokens = room if max_new_tokens is None else min(max_new_tokens, room)
+    banned = banned_ids(tok, logits.size(-1))
+    N = logits.size(0)
+    out = torch.full((N, max_new_tokens), tok.eos_id, dtype=torch.long, device=logits.device)
+    done = torch.zeros(N, dtype=torch.bool, device=logits.device)
+    for t in range(max_new_tokens):
+        nxt = sample_next(logits, temperature, top_k, top_p, banned, generator)  # (N,)
+        nxt = torch.where(done, tok.eos_id, nxt)  # finished rows keep feeding <eos>; their output is ignored
+        out[:, t] = nxt
+        done |= nxt == tok.eos_id
+        if t == max_new_tokens - 1 or bool(done.all()):  # the one host sync per step: stopping needs it
+            break
+        logits = model.decode_step(cache, nxt[:, None])  # (N, V), one static-shape position
+    return cut_at_eos(out, tok.eos_id)
+
+
+def cut_at_eos(out, eos_id):
+    """(N, T) decoded ids -> N lists, each up to and including its first <eos>."""
+    rows = []
+    for row in out.tolist():
+        n = row.index(eos_id) + 1 if eos_id in row else len(row)
+        rows.append(row[:n])
+    return rows
 
 
 class ThoughtProjection(nn.Module):

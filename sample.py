@@ -76,116 +76,6 @@ def load_checkpoint(path, device='cpu'):
     return model, R.get_tokenizer(ckpt['meta']), ckpt
 
 
-def banned_ids(tok, vocab_size):
-    """Ids sampling must never pick: model rows past the tokenizer, padding, latent slots."""
-    return list(range(tok.n_vocab, vocab_size)) + [tok.id(t) for t in R.NEVER_SAMPLED]
-
-
-def filter_logits(logits, temperature=1.0, top_k=0, top_p=1.0, banned=(), min_p=0.0):
-    """(B, V) logits -> (B, V) logits with -inf outside the kept set, divided by the temperature.
-    min_p keeps the ids with p >= min_p * max p (p at this temperature)."""
-    logits = logits.float().clone()
-    if len(banned):
-        logits[:, banned] = -float('inf')
-    logits = logits / max(temperature, 1e-8)
-    if top_k > 0:
-        kth = torch.topk(logits, min(top_k, logits.size(-1)), dim=-1).values[:, [-1]]  # (B, 1)
-        logits[logits < kth] = -float('inf')
-    if top_p < 1.0:
-        sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
-        cum = sorted_logits.softmax(-1).cumsum(-1)
-        drop = cum - sorted_logits.softmax(-1) >= top_p  # mass before this token already reaches top_p
-        logits.scatter_(1, order, sorted_logits.masked_fill(drop, -float('inf')))
-    if min_p > 0.0:  # p_i >= min_p * p_max  <=>  logit_i >= max logit + log(min_p)
-        top = logits.max(-1, keepdim=True).values  # (B, 1)
-        logits[logits < top + math.log(min_p)] = -float('inf')
-    return logits
-
-
-def sample_next(logits, temperature=0.0, top_k=0, top_p=1.0, banned=(), generator=None):
-    """(B, V) logits -> (B,) next token ids. temperature 0 is greedy."""
-    if temperature == 0.0:
-        return filter_logits(logits, banned=banned).argmax(-1)  # temperature 1: the mask only
-    probs = F.softmax(filter_logits(logits, temperature, top_k, top_p, banned), dim=-1)
-    return torch.multinomial(probs, 1, generator=generator).squeeze(1)
-
-
-def left_pad(prompts, pad_id, device):
-    """List of B id lists -> (B, P) ids and (B, P) bool valid, padded on the left so that every
-    prompt ends in the last column and the next token of every row goes in the same column."""
-    P = max(len(p) for p in prompts)
-    idx = torch.full((len(prompts), P), pad_id, dtype=torch.long)
-    valid = torch.zeros(len(prompts), P, dtype=torch.bool)
-    for b, p in enumerate(prompts):
-        idx[b, P - len(p):] = torch.tensor(p, dtype=torch.long)
-        valid[b, P - len(p):] = True
-    return idx.to(device), valid.to(device)
-
-
-@torch.no_grad()
-def prefill(model, tok, prompts, max_new_tokens, thought=None, num_samples=1):
-    """Run the left-padded prompts through the model once, into a preallocated cache sized for the
-    prompts plus max_new_tokens, capped at block_size. <latent> slots become continuous thoughts
-    (one cached position each; thought maps a hidden state to the next input, None = Coconut's
-    identity; a CODI model's model.thought_proj by default). num_samples > 1 repeats each row's cache
-    and logits that many times (prompt b -> rows b*n..b*n+n-1) after the one prefill. Returns
-    (last-position logits (B*n, V), cache, probe (B, n_thoughts, V) or None)."""
-    thought = thought if thought is not None else getattr(model, 'thought_proj', None)
-    idx, valid = left_pad(prompts, tok.id(R.PAD), model.lm_head.weight.device)
-    block_size = model.config.block_size
-    if idx.size(1) >= block_size:
-        raise ValueError(f"a prompt of {idx.size(1)} tokens leaves no room to generate in block_size {block_size}")
-    cache = model.new_cache(len(prompts), min(idx.size(1) + max_new_tokens, block_size))
-    logits, _, probe = R.thought_forward(model, idx, valid, idx == tok.id(R.LATENT), cache, thought, last_only=True)
-    logits = logits[:, -1]
-    if num_samples > 1:
-        cache.repeat(num_samples)
-        logits = logits.repeat_interleave(num_samples, dim=0)
-    return logits, cache, probe
-
-
-@torch.no_grad()
-def generate(model, tok, prompts, max_new_tokens, temperature=0.0, top_k=0, top_p=1.0,
-             num_samples=1, generator=None, thought=None):
-    """Decode every prompt (lists of ids) until <eos> or max_new_tokens, or until block_size is full.
-    Returns, for each prompt in order and each of its num_samples samples, the list of new ids
-    (ending in <eos> if it ended)."""
-    logits, cache, _ = prefill(model, tok, prompts, max_new_tokens, thought, num_samples)
-    return continue_generation(model, tok, logits, cache, temperature, top_k, top_p, generator)
-
-
-@torch.no_grad()
-def continue_generation(model, tok, logits, cache, temperature=0.0, top_k=0, top_p=1.0, generator=None,
-                        max_new_tokens=None):
-    """generate()'s loop: from the last logits (N, V) of a filled cache, one position per step until
-    <eos>, max_new_tokens, or until the cache is full (prefill sized it, capped to block_size).
-    Returns N lists of new ids."""
-    room = cache.max_len - cache.length
-    max_new_tokens = room if max_new_tokens is None else min(max_new_tokens, room)
-    banned = banned_ids(tok, logits.size(-1))
-    N = logits.size(0)
-    out = torch.full((N, max_new_tokens), tok.eos_id, dtype=torch.long, device=logits.device)
-    done = torch.zeros(N, dtype=torch.bool, device=logits.device)
-    for t in range(max_new_tokens):
-        nxt = sample_next(logits, temperature, top_k, top_p, banned, generator)  # (N,)
-        nxt = torch.where(done, tok.eos_id, nxt)  # finished rows keep feeding <eos>; their output is ignored
-        out[:, t] = nxt
-        done |= nxt == tok.eos_id
-        if t == max_new_tokens - 1 or bool(done.all()):  # the one host sync per step: stopping needs it
-            break
-        logits = model.decode_step(cache, nxt[:, None])  # (N, V), one static-shape position
-    return cut_at_eos(out, tok.eos_id)
-
-
-def cut_at_eos(out, eos_id):
-    """(N, T) decoded ids -> N lists, each up to and including its first <eos>."""
-    rows = []
-    for row in out.tolist():
-        n = row.index(eos_id) + 1 if eos_id in row else len(row)
-        rows.append(row[:n])
-    return rows
-
-
 # -----------------------------------------------------------------------------
 # Latent-SFT decoding: the prompt ends with <bot>; the model feeds itself soft embeddings (top-k mixtures
 # of vocabulary embeddings, reasoning.latent_topk / soft_embedding, as in training) until its argmax is
@@ -200,13 +90,13 @@ def think(model, tok, logits, cache, latent_k, budget):
     <eot>. Returns (logits after <eot> (N, V), steps (N,) latent steps per row, trace: per step the
     (ids (N, k), alpha (N, k), thinking (N,)) of that step's latents)."""
     eot = tok.id(R.EOT)
-    banned = banned_ids(tok, logits.size(-1))
+    banned = R.banned_ids(tok, logits.size(-1))
     N = logits.size(0)
     thinking = torch.ones(N, dtype=torch.bool, device=logits.device)
     steps = torch.zeros(N, dtype=torch.long, device=logits.device)
     trace = []
     for _ in range(budget):
-        thinking &= sample_next(logits, banned=banned) != eot  # greedy argmax over the ids we may emit
+        thinking &= R.sample_next(logits, banned=banned) != eot  # greedy argmax over the ids we may emit
         if not bool(thinking.any()):  # the one host sync per step
             break
         ids, alpha = R.latent_topk(logits, latent_k, banned + [eot])  # (N, k) each
@@ -224,13 +114,13 @@ def latent_generate(model, tok, prompts, max_new_tokens, latent_k, budget, tempe
     """Latent-SFT: think (at most budget latents), <eot>, then the answer as generate() decodes it.
     The latents are deterministic, so num_samples repeats the cache rows after them. Returns, per prompt
     and sample, the new ids: one <latent> per latent step (each one a generated token), <eot>, the answer."""
-    logits, cache, _ = prefill(model, tok, prompts, budget + 1 + max_new_tokens)
+    logits, cache, _ = R.prefill(model, tok, prompts, budget + 1 + max_new_tokens)
     budget = min(budget, cache.max_len - cache.length - 1)  # leave room for <eot>
     logits, steps, _ = think(model, tok, logits, cache, latent_k, budget)
     if num_samples > 1:
         cache.repeat(num_samples)
         logits, steps = logits.repeat_interleave(num_samples, dim=0), steps.repeat_interleave(num_samples)
-    rows = continue_generation(model, tok, logits, cache, temperature, top_k, top_p, generator, max_new_tokens)
+    rows = R.continue_generation(model, tok, logits, cache, temperature, top_k, top_p, generator, max_new_tokens)
     slot, eot = tok.id(R.LATENT), tok.id(R.EOT)
     return [[slot] * n + [eot] + row for n, row in zip(steps.tolist(), rows)]
 
@@ -262,7 +152,7 @@ def probe_latents(model, tok, ckpt, question, max_new_tokens=32, budget=0):
     argmax token of each later latent plus the answer. Returns [([(token, weight)] * k, n_eff)] per step."""
     cfg = ckpt['config']
     k, budget = cfg['latent_topk'], budget or cfg['latent_budget']
-    logits, cache, _ = prefill(model, tok, [question_prompt(tok, ckpt, question)], budget + 1 + max_new_tokens)
+    logits, cache, _ = R.prefill(model, tok, [R.question_prompt(tok, ckpt, question)], budget + 1 + max_new_tokens)
     budget = min(budget, cache.max_len - cache.length - 1)
     _, _, trace = think(model, tok, logits, fork(cache, 1), k, budget)
     out = []
@@ -270,7 +160,7 @@ def probe_latents(model, tok, ckpt, question, max_new_tokens=32, budget=0):
         branch = fork(cache, k)  # the prefix so far (question, <bot>, latents 1..j-1), k times
         blogits, _ = model(ids[0][:, None], cache=branch, last_only=True)  # each kept id as a hard token
         blogits, _, btrace = think(model, tok, blogits[:, -1], branch, k, budget - j - 1)
-        answers = continue_generation(model, tok, blogits, branch, max_new_tokens=max_new_tokens)
+        answers = R.continue_generation(model, tok, blogits, branch, max_new_tokens=max_new_tokens)
         later = [tuple(i[r, 0].item() for i, _, on in btrace if on[r]) for r in range(k)]
         n_eff = effective_parallelism(alpha[0], [l + tuple(a) for l, a in zip(later, answers)])
         out.append(([(tok.decode([i]), w) for i, w in zip(ids[0].tolist(), alpha[0].tolist())], n_eff))
@@ -289,7 +179,7 @@ def method_decoder(model, tok, ckpt, max_new_tokens=128, temperature=0.0, top_k=
         return lambda prompts: latent_generate(model, tok, prompts, max_new_tokens, cfg['latent_topk'],
                                                budget or cfg['latent_budget'], temperature, top_k, top_p,
                                                num_samples, generator)
-    return lambda prompts: generate(model, tok, prompts, max_new_tokens, temperature, top_k, top_p,
+    return lambda prompts: R.generate(model, tok, prompts, max_new_tokens, temperature, top_k, top_p,
                                     num_samples, generator)
 
 
@@ -339,7 +229,7 @@ def uniform(key, slot):
 def power_logprobs(logits, alpha, banned=()):
     """(N, V) logits -> (log p, log q), each (N, V): p the model at temperature 1, q at temperature
     1/alpha, over the same allowed ids. alpha * log p(v) - log q(v) = log sum_v' p(v')^alpha for all v."""
-    logp = F.log_softmax(filter_logits(logits, 1.0, banned=banned), dim=-1)
+    logp = F.log_softmax(R.filter_logits(logits, 1.0, banned=banned), dim=-1)
     return logp, F.log_softmax(alpha * logp, dim=-1)
 
 
@@ -437,14 +327,14 @@ def power_generate(model, tok, prompts, max_new_tokens, alpha=4.0, block=192, st
     assert all(len(p) > 0 for p in prompts), "a chain starts from the prompt's last token"
     P = max(len(p) for p in prompts)
     # room for the rows' different lengths: compaction (drop_front) happens once per `slack` steps or less often
-    _, cache, _ = prefill(model, tok, prompts, max_new_tokens + max(8, (P + max_new_tokens) // 8),
+    _, cache, _ = R.prefill(model, tok, prompts, max_new_tokens + max(8, (P + max_new_tokens) // 8),
                           num_samples=num_samples)
     T = min(max_new_tokens, cache.max_len - P)
     N, dev = cache.valid.size(0), cache.valid.device
     if seeds is None:
         seeds = torch.randint(2 ** 31 - 1, (N,), generator=generator, device=generator.device if generator else 'cpu')
     assert seeds.shape == (N,), f"need one seed per chain: {N}"
-    pad, eos, banned = tok.id(R.PAD), tok.eos_id, banned_ids(tok, model.config.vocab_size)
+    pad, eos, banned = tok.id(R.PAD), tok.eos_id, R.banned_ids(tok, model.config.vocab_size)
     # a chain: its state x (index 0 = last prompt token, 1..h = the tokens so far, then pad) with the
     # log p and log q of each token; the proposal y being drawn; the task: first redrawn index s,
     # index t to feed next, k = task number in the block (0 = extension), key of its random draws;
@@ -499,22 +389,15 @@ def pass_at_k(correct, num_samples, ks):
     return {k: sum(1 - math.comb(n - c, k) / math.comb(n, k) for c in per_q) / len(per_q) for k in ks if k <= n}
 
 
-def question_prompt(tok, ckpt, question):
-    """The method's prompt for a question, as the checkpoint was trained (pauses, thought slots ...)."""
-    parts = R.encode_parts(tok, {'question': question, 'steps': [], 'answer': ''})
-    prompt, _ = R.layout(tok, parts, ckpt['config']['method'], **R.inference_layout(ckpt['config'], ckpt.get('stage')))
-    return prompt
-
-
 def probe_thoughts(model, tok, ckpt, question, k=5):
     """Coconut's 'latent search' view: the top-k tokens each continuous thought decodes to through
     the LM head (on ProsQA, the frontier nodes of the search)."""
-    prompt = question_prompt(tok, ckpt, question)
-    _, _, probe = prefill(model, tok, [prompt], 1)
+    prompt = R.question_prompt(tok, ckpt, question)
+    _, _, probe = R.prefill(model, tok, [prompt], 1)
     if probe is None:
         return []
     logits = probe[0].float()  # (n_thoughts, V)
-    logits[:, banned_ids(tok, logits.size(-1))] = -float('inf')  # rank only ids the tokenizer can decode
+    logits[:, R.banned_ids(tok, logits.size(-1))] = -float('inf')  # rank only ids the tokenizer can decode
     probs = logits.softmax(-1)
     top = probs.topk(k, dim=-1)
     return [[(tok.decode([i]), p) for i, p in zip(ids.tolist(), ps.tolist())] for ids, ps in zip(top.indices, top.values)]
@@ -535,7 +418,7 @@ def evaluate(model, tok, ckpt, examples, batch_size=64, max_new_tokens=128, temp
         batches = tqdm(batches, desc='eval', leave=False)
     for i in batches:
         chunk = examples[i:i + batch_size]
-        prompts = [question_prompt(tok, ckpt, ex['question']) for ex in chunk]
+        prompts = [R.question_prompt(tok, ckpt, ex['question']) for ex in chunk]
         outs = decode(prompts)
         for j, ids in enumerate(outs):
             ex = chunk[j // num_samples]
@@ -588,7 +471,7 @@ def soft_weights(logits, mode, temperature=0.6, top_k=15, top_p=0.95, min_p=0.00
     """(N, V) logits -> (N, V) soft-token weights pi: zero outside the ids that top-k / top-p / min-p
     keep (banned ids are never kept), summing to 1 over each row. u: (N, V) uniforms, row n drawn
     from generators[n] (gumbel: the noise; dirichlet: with per-row Gamma draws)."""
-    logits = filter_logits(logits, temperature, top_k, top_p, banned, min_p)  # (N, V), -inf off the support
+    logits = R.filter_logits(logits, temperature, top_k, top_p, banned, min_p)  # (N, V), -inf off the support
     if mode == 'vanilla':
         return logits.softmax(-1)
     if mode == 'gumbel':
@@ -651,18 +534,18 @@ def soft_generate(model, tok, prompts, end_id, mode='vanilla', max_new_tokens=12
     (of p at each soft step) and, with js_probe, 'js_top1' / 'js_top2' (at each soft step: JS between
     the next-token distributions after the soft input and after the top-1 / top-2 token)."""
     assert mode in SOFT_MODES and temperature > 0, (mode, temperature)
-    logits, cache, _ = prefill(model, tok, prompts, max_new_tokens, num_samples=num_samples)
+    logits, cache, _ = R.prefill(model, tok, prompts, max_new_tokens, num_samples=num_samples)
     n_steps = cache.max_len - cache.length  # the budget, capped so that it fits block_size
     N, V = logits.shape
     dev = logits.device
-    banned = banned_ids(tok, V)
+    banned = R.banned_ids(tok, V)
     noisy = mode != 'vanilla' or answer_temperature > 0
     if noisy:
         generators = row_generators(N, device=dev) if generators is None else generators
         assert len(generators) == N, f"{len(generators)} generators for {N} rows"
     assert not js_probe or stats is not None, "js_probe writes its values into stats: pass a dict"
     E = model.embed  # (V, C)
-    dist = lambda lg: filter_logits(lg, temperature, banned=banned).softmax(-1)  # (N, V) the full p, unfiltered
+    dist = lambda lg: R.filter_logits(lg, temperature, banned=banned).softmax(-1)  # (N, V) the full p, unfiltered
     out = torch.full((N, n_steps), tok.eos_id, dtype=torch.long, device=dev)
     thinking = torch.ones(N, dtype=torch.bool, device=dev)
     done = torch.zeros(N, dtype=torch.bool, device=dev)
@@ -670,7 +553,7 @@ def soft_generate(model, tok, prompts, end_id, mode='vanilla', max_new_tokens=12
     n_soft = torch.zeros(N, dtype=torch.long, device=dev)
     log = {k: [[] for _ in range(N)] for k in ('entropy', 'js_top1', 'js_top2')}
     for t in range(n_steps):
-        masked = filter_logits(logits, banned=banned)  # (N, V) banned ids at -inf
+        masked = R.filter_logits(logits, banned=banned)  # (N, V) banned ids at -inf
         top1 = masked.argmax(-1)  # (N,) exactly what greedy decoding picks
         H = entropy(dist(logits))  # (N,) entropy of the full p, for Cold Stop
         stop = (top1 == end_id) | (t >= think_budget)
@@ -681,7 +564,7 @@ def soft_generate(model, tok, prompts, end_id, mode='vanilla', max_new_tokens=12
         pi = soft_weights(logits, mode, temperature, top_k, top_p, min_p, gamma, tau, banned, u, generators)
         nxt = top1
         if answer_temperature > 0:  # Gumbel-max: an exact sample of softmax(logits / answer_temperature)
-            nxt = (filter_logits(logits, answer_temperature, banned=banned).log_softmax(-1) - torch.log(-torch.log(u))).argmax(-1)
+            nxt = (R.filter_logits(logits, answer_temperature, banned=banned).log_softmax(-1) - torch.log(-torch.log(u))).argmax(-1)
         nxt = torch.where(thinking, torch.where(stop, end_id, top1), nxt)  # thinking rows show their top-1
         nxt = torch.where(done, tok.eos_id, nxt)  # finished rows keep feeding <eos>; their output is ignored
         out[:, t] = nxt
@@ -708,7 +591,7 @@ def soft_generate(model, tok, prompts, end_id, mode='vanilla', max_new_tokens=12
         stats.setdefault('think_steps', []).extend(n_soft.tolist())
         for k, per_row in log.items():
             stats.setdefault(k, []).extend(per_row)
-    return cut_at_eos(out, tok.eos_id)
+    return R.cut_at_eos(out, tok.eos_id)
 
 
 def soft_summary(stats):
@@ -736,7 +619,7 @@ def make_decoder(model, tok, generator, ckpt=None, stats=None):
                               latent_budget)
     if sampler in ('base', 'lowtemp'):  # power sampling's baselines: p itself, and its proposal q = p^(1/T), T = 1/alpha
         temp = 1.0 if sampler == 'base' else 1.0 / alpha
-        return lambda prompts: generate(model, tok, prompts, max_new_tokens, temp, 0, 1.0, num_samples, generator)
+        return lambda prompts: R.generate(model, tok, prompts, max_new_tokens, temp, 0, 1.0, num_samples, generator)
     if sampler == 'power':
         def decode(prompts):
             rows, counts = power_generate(model, tok, prompts, max_new_tokens, alpha, mcmc_block, mcmc_steps,
@@ -841,7 +724,7 @@ def main():
         print(json.dumps(summary))
         return
     question = open(start[5:]).read() if start.startswith('FILE:') else start
-    prompt = question_prompt(tok, ckpt, question.rstrip('\n'))
+    prompt = R.question_prompt(tok, ckpt, question.rstrip('\n'))
     if probe and cfg['method'] == 'latent':
         for j, (top, n_eff) in enumerate(probe_latents(model, tok, ckpt, question.rstrip('\n'), budget=latent_budget)):
             print(f"latent {j + 1}: N_eff {n_eff:.2f}  " + '  '.join(f"{t!r} {p:.2f}" for t, p in top))

@@ -22,7 +22,6 @@ from torch.nn import functional as F
 
 import reasoning as R
 from model import GPT, GPTConfig
-from sample import banned_ids
 
 # -----------------------------------------------------------------------------
 # config
@@ -99,26 +98,6 @@ config_keys = [k for k, v in globals().items() if not k.startswith('_') and isin
 # -----------------------------------------------------------------------------
 # batches shared by every method
 
-def collate(pairs, pad_id, device, block_size, align=None):
-    """(prompt, target) id lists -> x (B, T) inputs, y (B, T) next-token labels with -1 where no loss is
-    taken (prompt, padding), valid (B, T) bool (False on padding). Right-padded, so padding at the end
-    never influences a real token; align (one index per row) adds left padding so that those indices
-    share a column (Coconut: the first thought slot of every row)."""
-    seqs = [p + t for p, t in pairs]
-    left = [0] * len(seqs) if align is None else [max(align) - a for a in align]
-    T = max(l + len(s) for l, s in zip(left, seqs)) - 1
-    if T + 1 > block_size:
-        raise ValueError(f"an example of {T + 1} tokens is longer than block_size {block_size}: raise block_size")
-    x = torch.full((len(seqs), T), pad_id, dtype=torch.long)
-    y = torch.full((len(seqs), T), -1, dtype=torch.long)
-    valid = torch.zeros(len(seqs), T, dtype=torch.bool)
-    for b, ((prompt, target), seq, l) in enumerate(zip(pairs, seqs, left)):
-        x[b, l:l + len(seq) - 1] = torch.tensor(seq[:-1])
-        y[b, l + len(prompt) - 1:l + len(seq) - 1] = torch.tensor(target)  # position i predicts seq[i + 1]
-        valid[b, l:l + len(seq) - 1] = True
-    return x.to(device), y.to(device), valid.to(device)
-
-
 # -----------------------------------------------------------------------------
 # CoT / No-CoT / Pause: plain next-token prediction on the target (steps and answer, or answer only)
 
@@ -181,9 +160,9 @@ def codi_batch(tok, parts, cfg):
     pad, slot = tok.id(R.PAD), tok.id(R.LATENT)
     teacher = [(q, [t for s in steps[:-1] for t in s] + answer) for q, steps, answer in parts]
     student = [R.layout(tok, p, 'codi', n_steps=0, n_latent=cfg['codi_thoughts']) for p in parts]
-    xt, yt, _ = collate(teacher, pad, cfg['device'], cfg['block_size'])
+    xt, yt, _ = R.collate(teacher, pad, cfg['device'], cfg['block_size'])
     align = [p.index(slot) for p, _ in student]  # the first thought of every row in one column
-    xs, ys, vs = collate(student, pad, cfg['device'], cfg['block_size'], align)
+    xs, ys, vs = R.collate(student, pad, cfg['device'], cfg['block_size'], align)
     answers = [a for _, _, a in parts]
     pos_t = [R.answer_position(tok, p, t, a) for (p, t), a in zip(teacher, answers)]
     pos_s = [max(align) - al + R.answer_position(tok, p, t, a) for (p, t), al, a in zip(student, align, answers)]
@@ -309,7 +288,7 @@ def supervision_mask(role, k):
 
 def latent_banned(tok, model_vocab):
     """Ids a latent never mixes in: what sampling never picks, and <eot> (it ends the thinking)."""
-    return torch.tensor(banned_ids(tok, model_vocab) + [tok.id(R.EOT)])
+    return torch.tensor(R.banned_ids(tok, model_vocab) + [tok.id(R.EOT)])
 
 
 def latent_encoder_batch(tok, parts, cfg):
@@ -328,7 +307,7 @@ def latent_stage1_batch(tok, parts, cfg, model_vocab):
     """The encoder batch, then the decoder's: xd, yd (no label where a slot comes next), pd positions,
     md supervision mask, sd slots; and the ids latents may not use."""
     rows = [latent_decoder_row(tok, p, cfg['latent_r']) for p in parts]
-    xd, yd, _ = collate([pair for pair, _, _, _ in rows], tok.id(R.PAD), cfg['device'], cfg['block_size'])
+    xd, yd, _ = R.collate([pair for pair, _, _, _ in rows], tok.id(R.PAD), cfg['device'], cfg['block_size'])
     T, dev = xd.size(1), cfg['device']
     role = right_pad([r[:-1] for _, r, _, _ in rows], LPAD, dev)[:, :T]  # x drops each row's last token
     k = right_pad([kk[:-1] for _, _, kk, _ in rows], 0, dev)[:, :T]
@@ -391,7 +370,7 @@ def latent_stage2_batch(tok, parts, cfg):
     for q, steps, answer, (ids, _) in parts:
         prompt, target = R.layout(tok, (q, steps, answer), 'latent', n_steps=0, bot=True)
         pairs.append((prompt, [slot] * len(ids) + [tok.id(R.EOT)] + target))
-    x, y, _ = collate(pairs, tok.id(R.PAD), cfg['device'], cfg['block_size'])
+    x, y, _ = R.collate(pairs, tok.id(R.PAD), cfg['device'], cfg['block_size'])
     kl_at = y == slot
     ids = torch.cat([p[3][0] for p in parts]).to(cfg['device'])
     alpha = torch.cat([p[3][1] for p in parts]).to(cfg['device'])
@@ -452,7 +431,7 @@ def latent_save_labels(model, tok, cfg, ctx, train, valid):
     labels.update(dataset=cfg['dataset'], latent_r=cfg['latent_r'], latent_topk=cfg['latent_topk'],
                   fingerprint={'train': latent_fingerprint(train[0][:n]), 'valid': latent_fingerprint(valid[0])})
     path = os.path.join(cfg['out_dir'], 'latent_labels.pt')
-    save_checkpoint(path, labels)
+    R.save_checkpoint(path, labels)
     print(f"wrote the soft labels of {n:,} train and {len(valid[0]):,} valid examples "
           f"({len(labels['train']['ids']):,} latents) to {path}")
 
@@ -504,17 +483,17 @@ def get_batch(split_parts, tok, generator, cfg, stage=0):
     if cfg['method'] == 'codi':
         return codi_batch(tok, parts, cfg)
     if cfg['method'] == 'latent' and cfg['latent_stage'] == 1:
-        return latent_stage1_batch(tok, parts, cfg, padded_vocab(tok))
+        return latent_stage1_batch(tok, parts, cfg, R.padded_vocab(tok))
     if cfg['method'] == 'latent':
         return latent_stage2_batch(tok, parts, cfg)
     if cfg['method'] == 'coconut':
         pairs = [coconut_layout(tok, p, stage, cfg, generator) for p in parts]
         slot = tok.id(R.LATENT)  # align the first thought (or the end of a thought-less prompt)
         align = [p.index(slot) if slot in p else len(p) for p, _ in pairs]
-        x, y, valid = collate(pairs, pad, cfg['device'], cfg['block_size'], align)
+        x, y, valid = R.collate(pairs, pad, cfg['device'], cfg['block_size'], align)
         return x, y, valid, x == slot
     pairs = sft_pairs(tok, parts, cfg['method'], cfg['n_pause'])
-    return collate(pairs, pad, cfg['device'], cfg['block_size'])[:2]
+    return R.collate(pairs, pad, cfg['device'], cfg['block_size'])[:2]
 
 
 def compute_loss(model, batch, cfg):
@@ -539,13 +518,6 @@ def get_lr(it, cfg):
     return cfg['min_lr'] + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (cfg['learning_rate'] - cfg['min_lr'])
 
 
-def save_checkpoint(path, state):
-    """Atomic: write a temporary file, then rename, so an interrupted save never leaves half a file."""
-    tmp = path + '.tmp'
-    torch.save(state, tmp)
-    os.replace(tmp, path)
-
-
 def rng_state(generator):
     return {'torch': torch.get_rng_state(), 'batches': generator.get_state(), 'numpy': np.random.get_state(),
             'python': random.getstate(), 'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
@@ -560,13 +532,9 @@ def set_rng_state(state, generator):
         torch.cuda.set_rng_state_all(state['cuda'])
 
 
-def padded_vocab(tok):
-    return -(-tok.n_vocab // 64) * 64  # the tokenizer's ids rounded up to a multiple of 64: faster matmuls
-
-
 def load_weights(cfg, tok):
     """The model (and the checkpoint when resuming) that init_from asks for."""
-    vocab_size = padded_vocab(tok)
+    vocab_size = R.padded_vocab(tok)
     if cfg['init_from'] == 'scratch':
         args = dict(block_size=cfg['block_size'], vocab_size=vocab_size, n_layer=cfg['n_layer'],
                     n_head=cfg['n_head'], n_embd=cfg['n_embd'], dropout=cfg['dropout'], bias=cfg['bias'])
@@ -613,7 +581,7 @@ def evaluate(model, valid_parts, valid_examples, tok, cfg, ctx, stage):
     out = {'val_loss': sum(losses) / len(losses)}
     if cfg['eval_examples'] and cfg['method'] == 'latent' and cfg['latent_stage'] == 1:  # nothing to decode yet
         with ctx:
-            batch = latent_stage1_batch(tok, valid_parts[:cfg['eval_examples']], cfg, padded_vocab(tok))
+            batch = latent_stage1_batch(tok, valid_parts[:cfg['eval_examples']], cfg, R.padded_vocab(tok))
             out['val_acc'] = latent_stage1_accuracy(model, batch, tok, cfg['latent_topk'], cfg['latent_temperature'])
     elif cfg['eval_examples']:
         with ctx:
@@ -728,7 +696,7 @@ def main():
                   + ', '.join(f"{k} {v:.4f}" for k, v in stats.items()))
             if stats['val_loss'] < best_val_loss or always_save_checkpoint:
                 best_val_loss = min(best_val_loss, stats['val_loss'])
-                save_checkpoint(os.path.join(out_dir, 'ckpt.pt'), {
+                R.save_checkpoint(os.path.join(out_dir, 'ckpt.pt'), {
                     'model': raw_model.state_dict(), 'model_args': vars(raw_model.config),
                     'optimizer': optimizer.state_dict(), 'iter_num': iter_num, 'best_val_loss': best_val_loss,
                     'config': cfg, 'meta': meta, 'rng': rng_state(generator), 'stats': stats, 'stage': stage})

@@ -32,7 +32,7 @@ def test_batched_thoughts_equal_naive_logits_and_gradients(tiny_model):
     pairs = [R.layout(TOK, p, 'coconut', n_steps=ns, n_latent=nl) for p, ns, nl in zip(parts, (1, 3, 0), (4, 0, 2))]
     slot = TOK.id(R.LATENT)
     align = [p.index(slot) if slot in p else len(p) for p, _ in pairs]
-    x, y, valid = T.collate(pairs, TOK.id(R.PAD), 'cpu', 64, align)
+    x, y, valid = R.collate(pairs, TOK.id(R.PAD), 'cpu', 64, align)
     w = torch.randn(64)  # a fixed random readout, so every logit gets a gradient
     tiny_model.zero_grad()
     logits, _, _ = R.thought_forward(tiny_model, x, valid, x == slot)
@@ -79,7 +79,7 @@ def test_curriculum_stages():
 def test_loss_mask_covers_exactly_the_target():
     parts = R.encode_parts(TOK, {'question': '1 2', 'steps': ['3', '4'], 'answer': '4'})
     pairs = [T.coconut_layout(TOK, parts, 1, {**CFG, 'c_thought': 1}, None)]
-    x, y, valid = T.collate(pairs, TOK.id(R.PAD), 'cpu', 64, [pairs[0][0].index(TOK.id(R.LATENT))])
+    x, y, valid = R.collate(pairs, TOK.id(R.PAD), 'cpu', 64, [pairs[0][0].index(TOK.id(R.LATENT))])
     labelled = [TOK.itos[t] for t in y[0].tolist() if t != -1]
     assert labelled == ['4', '\n', '###', '4', R.EOS]  # not Q, <bot>, thoughts or <eot>
 
@@ -87,9 +87,9 @@ def test_loss_mask_covers_exactly_the_target():
 def test_batched_latent_decoding_equals_single(tiny_model):
     ckpt = {'config': {'method': 'coconut', 'max_latent_stage': 3, 'c_thought': 1, 'no_thoughts': False,
                        'pause_as_thought': False}, 'stage': 3}
-    prompts = [S.question_prompt(TOK, ckpt, q) for q in ['1 2 3', '4', '5 6 7 8 9 0']]
+    prompts = [R.question_prompt(TOK, ckpt, q) for q in ['1 2 3', '4', '5 6 7 8 9 0']]
     assert all(p.count(TOK.id(R.LATENT)) == 3 for p in prompts)
-    batched = S.generate(tiny_model, TOK, prompts, 12)
-    assert batched == [S.generate(tiny_model, TOK, [p], 12)[0] for p in prompts]
+    batched = R.generate(tiny_model, TOK, prompts, 12)
+    assert batched == [R.generate(tiny_model, TOK, [p], 12)[0] for p in prompts]
     probe = S.probe_thoughts(tiny_model, TOK, ckpt, '1 2 3', k=3)
     assert len(probe) == 3 and all(len(top) == 3 for top in probe)

@@ -3,7 +3,6 @@ import pytest
 import torch
 
 import reasoning as R
-import sample as S
 import train as T
 
 CFG = dict(codi_thoughts=3, codi_prj_dim=16, codi_alpha=1.0, codi_beta=1.0, codi_gamma=1.0, device='cpu',
@@ -81,11 +80,11 @@ def test_batched_equals_per_example(tiny_model):
         torch.testing.assert_close(ht[:, b], ht1[:, 0], atol=1e-5, rtol=1e-5)
     # decoding applies the projection to each thought, batched as alone
     ckpt = {'config': CFG}
-    prompts = [S.question_prompt(tok, ckpt, ex['question']) for ex in EXAMPLES]
+    prompts = [R.question_prompt(tok, ckpt, ex['question']) for ex in EXAMPLES]
     assert all(p.count(tok.id(R.LATENT)) == 3 for p in prompts)
-    out = S.generate(model, tok, prompts, 8)
-    assert out == [S.generate(model, tok, [p], 8)[0] for p in prompts]
+    out = R.generate(model, tok, prompts, 8)
+    assert out == [R.generate(model, tok, [p], 8)[0] for p in prompts]
     with torch.no_grad():  # and the projection is really used: without it the thoughts differ
-        a, _, _ = S.prefill(model, tok, prompts[:1], 4)
-        b, _, _ = S.prefill(model, tok, prompts[:1], 4, thought=lambda h: h)
+        a, _, _ = R.prefill(model, tok, prompts[:1], 4)
+        b, _, _ = R.prefill(model, tok, prompts[:1], 4, thought=lambda h: h)
     assert not torch.allclose(a, b)

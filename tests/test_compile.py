@@ -22,14 +22,14 @@ def test_compiled_decode_equals_eager_without_recompiling(tiny_model):
     if not (shutil.which('g++') or shutil.which('c++')):
         pytest.skip('torch.compile on CPU (Inductor) needs a C++ compiler')
     prompts = [[7, 8, 9, 10], [11, 12]]  # left padding in the batch
-    eager = S.generate(tiny_model, NoStop(), prompts, 50)
+    eager = R.generate(tiny_model, NoStop(), prompts, 50)
     power = lambda: S.power_generate(tiny_model, TOK, prompts, 12, 4.0, 4, 2, seeds=torch.arange(2))[0]
     power_eager = power()
     dynamo.reset()
     dynamo.utils.counters.clear()
     tiny_model.compile_decode()
     try:
-        compiled = S.generate(tiny_model, NoStop(), prompts, 50)
+        compiled = R.generate(tiny_model, NoStop(), prompts, 50)
         graphs = dynamo.utils.counters['stats']['unique_graphs']
         power_compiled = power()  # power sampling steps through the same compiled decode step
     finally:

@@ -6,7 +6,6 @@ import sys
 import pytest
 
 import reasoning as R
-import sample as S
 from configurator import configure
 from conftest import ROOT
 
@@ -44,6 +43,6 @@ def test_script_errors_name_the_problem(workdir):
 def test_prompt_longer_than_block_size(tiny_model):
     tok = R.WordTokenizer([str(i) for i in range(10)])
     with pytest.raises(ValueError, match='prompt of 64 tokens leaves no room'):
-        S.generate(tiny_model, tok, [[9] * 64], 10)
-    out = S.generate(tiny_model, tok, [[9] * 60], 10)[0]  # the budget is capped to fit
+        R.generate(tiny_model, tok, [[9] * 64], 10)
+    out = R.generate(tiny_model, tok, [[9] * 60], 10)[0]  # the budget is capped to fit
     assert len(out) <= 4

@@ -198,7 +198,7 @@ def test_encoder_reads_the_cot_as_the_cot_model_and_trains_through_z(tiny_model)
     T.latent_init_slot(tiny_model, TOK)
     with torch.no_grad():
         enc, _ = tiny_model(xe, pos=pe, attn_mask=me)
-        x, _, _ = T.collate([R.layout(TOK, PARTS, 'cot')], TOK.id(R.PAD), 'cpu', 64)
+        x, _, _ = R.collate([R.layout(TOK, PARTS, 'cot')], TOK.id(R.PAD), 'cpu', 64)
         cot, _ = tiny_model(x)  # Q \n 1 \n 3 \n 6 \n ### 0: the same tokens at the same positions, no slots
         torch.testing.assert_close(enc[0, ~se[0]], cot[0, :int((~se[0]).sum())], rtol=1e-5, atol=1e-5)
         # with the <latent> row at zero a slot reads like its segment's last token (which it sees twice,
@@ -240,7 +240,7 @@ QUESTIONS = ['1 2 3', '4', '5 6 7 8 9 0', '2 2', '9 8 7']
 
 
 def test_batched_latent_decoding_equals_single(stopping_model):
-    prompts = [S.question_prompt(TOK, CKPT, q) for q in QUESTIONS]
+    prompts = [R.question_prompt(TOK, CKPT, q) for q in QUESTIONS]
     assert all(p[-1] == TOK.id(R.BOT) for p in prompts)
     batched = S.latent_generate(stopping_model, TOK, prompts, 8, 4, 6)
     steps = [o.count(TOK.id(R.LATENT)) for o in batched]
@@ -261,17 +261,17 @@ def test_latent_decoding_equals_a_naive_rollout(stopping_model, question):
     """The cached loop against full forwards over every input embedding so far: each latent is the
     top-k mixture of the last logits, thinking stops when the argmax is <eot> (or at the budget),
     then the answer is greedy."""
-    prompt = S.question_prompt(TOK, CKPT, question)
+    prompt = R.question_prompt(TOK, CKPT, question)
     out = S.latent_generate(stopping_model, TOK, [prompt], 8, 4, 6)[0]
     n, E, eot = out.count(TOK.id(R.LATENT)), stopping_model.embed, TOK.id(R.EOT)
-    argmax = lambda logits: S.sample_next(logits[None], banned=S.banned_ids(TOK, 64)).item()
+    argmax = lambda logits: R.sample_next(logits[None], banned=R.banned_ids(TOK, 64)).item()
     with torch.no_grad():
         embs = list(E[prompt])
         for j in range(n + 1):
             logits = stopping_model(embeds=torch.stack(embs)[None])[0][0, -1]
             assert (argmax(logits) == eot) == (j == n) or (j == n == 6)  # at the budget <eot> is forced
             if j < n:
-                ids, alpha = R.latent_topk(logits, 4, S.banned_ids(TOK, 64) + [eot])
+                ids, alpha = R.latent_topk(logits, 4, R.banned_ids(TOK, 64) + [eot])
                 embs.append(R.soft_embedding(E, ids, alpha))
         embs.append(E[eot])
         for t in out[n + 1:]:  # the answer, greedy
@@ -286,7 +286,7 @@ def test_effective_parallelism(stopping_model):
     assert S.effective_parallelism(torch.full((4,), 0.25), ['a', 'b', 'c', 'd']) == pytest.approx(4.0)
     assert S.effective_parallelism(a, ['x', 'y', 'y']) == pytest.approx(2.0)  # two paths, half the mass each
     probe = S.probe_latents(stopping_model, TOK, CKPT, '1 2 3', max_new_tokens=8)
-    n = S.latent_generate(stopping_model, TOK, [S.question_prompt(TOK, CKPT, '1 2 3')], 8, 4, 6)[0].count(TOK.id(R.LATENT))
+    n = S.latent_generate(stopping_model, TOK, [R.question_prompt(TOK, CKPT, '1 2 3')], 8, 4, 6)[0].count(TOK.id(R.LATENT))
     assert len(probe) == n and all(len(top) == 4 and 1.0 <= n_eff <= 4.0 + 1e-9 for top, n_eff in probe)
 
 

@@ -57,7 +57,7 @@ class Toy:
         for n in range(self.T):
             prefixes = list(itertools.product(self.words(), repeat=n))
             logits, _ = self.model(torch.tensor([PROMPT + list(pr) for pr in prefixes]))
-            logp, logq = S.power_logprobs(logits[:, -1], self.alpha, S.banned_ids(self.tok, 6))
+            logp, logq = S.power_logprobs(logits[:, -1], self.alpha, R.banned_ids(self.tok, 6))
             tree.update({pr: (a.double(), b.double()) for pr, a, b in zip(prefixes, logp, logq)})
         return tree
 
@@ -142,7 +142,7 @@ def mc_floor(target, n, repeats=200):
 
 def check_reaches_p_alpha(toy, block, few, many):
     floor = mc_floor(toy.p_alpha, ROWS)
-    low = S.generate(toy.model, toy.tok, [PROMPT], toy.T, temperature=1 / toy.alpha, num_samples=ROWS,
+    low = R.generate(toy.model, toy.tok, [PROMPT], toy.T, temperature=1 / toy.alpha, num_samples=ROWS,
                      generator=torch.Generator().manual_seed(0))
     assert toy.tv(toy.p_alpha, low) > 2 * floor  # negative control: low temperature stays far
     far, _ = toy.power(block, few)
@@ -203,7 +203,7 @@ def test_log_ratio_sign_and_temperature(tiny_model):
     tok = R.WordTokenizer([str(i) for i in range(10)])
     logits, _ = tiny_model(torch.randint(0, tok.n_vocab, (2, 12)))
     logits = logits.flatten(0, 1)  # (24, V): every position
-    banned = S.banned_ids(tok, logits.size(-1))
+    banned = R.banned_ids(tok, logits.size(-1))
     allowed = torch.ones(logits.size(-1), dtype=torch.bool)
     allowed[banned] = False
     p = logits[:, allowed].softmax(-1)  # p at temperature 1, computed apart
@@ -212,7 +212,7 @@ def test_log_ratio_sign_and_temperature(tiny_model):
         assert torch.isinf(logp[:, ~allowed]).all() and torch.isinf(logq[:, ~allowed]).all()
         lhs = alpha * logp[:, allowed] - logq[:, allowed]
         torch.testing.assert_close(lhs, (p ** alpha).sum(-1, keepdim=True).log().expand_as(lhs), atol=1e-5, rtol=1e-5)
-        torch.testing.assert_close(logq.exp(), S.filter_logits(logits, 1 / alpha, banned=banned).softmax(-1))
+        torch.testing.assert_close(logq.exp(), R.filter_logits(logits, 1 / alpha, banned=banned).softmax(-1))
 
 
 def test_alpha_one_is_plain_sampling():
@@ -221,7 +221,7 @@ def test_alpha_one_is_plain_sampling():
     rows, stats = toy.power(toy.T, 3, alpha=1.0)  # one block: the stopping rule adds a bias, see README
     assert stats['accepted'] >= 0.999 * stats['proposals']  # q = p: the ratio is 1
     assert toy.tv(toy.p_seq, rows) < floor
-    plain = S.generate(toy.model, toy.tok, [PROMPT], toy.T, temperature=1.0, num_samples=ROWS,
+    plain = R.generate(toy.model, toy.tok, [PROMPT], toy.T, temperature=1.0, num_samples=ROWS,
                        generator=torch.Generator().manual_seed(0))
     assert toy.tv(toy.p_seq, plain) < floor
 
@@ -249,7 +249,7 @@ def test_seed_reproduces_and_batched_chains_equal_single_chains(tiny_model, monk
         # a budget past block_size: capped to 64 - 5, the cache has no room to spare
         rows, _ = S.power_generate(tiny_model, tok, prompts, 200, 4.0, 16, 2, num_samples=2, seeds=seeds[:6])
         assert all(0 < len(r) <= 64 - 5 for r in rows) and (eos or max(len(r) for r in rows) == 59)
-        banned = S.banned_ids(tok, 64)
+        banned = R.banned_ids(tok, 64)
         assert not any(t in banned for r in rows for t in r)
     assert min(calls.values()) > 0, calls  # the paths above were all taken
     g = lambda: torch.Generator().manual_seed(0)

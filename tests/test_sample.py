@@ -1,8 +1,7 @@
-"""sample.py: cached decoding equals uncached decoding, batches equal single prompts, filters."""
+"""The plain decoders (reasoning.py): cached decoding equals uncached decoding, batches equal single prompts, filters."""
 import torch
 
 import reasoning as R
-import sample as S
 
 TOK = R.WordTokenizer([str(i) for i in range(10)])
 
@@ -23,29 +22,29 @@ def naive_greedy(model, prompt, n, banned):
 def test_greedy_cached_equals_uncached_and_batch_equals_single(tiny_model):
     torch.manual_seed(1)
     prompts = [torch.randint(7, TOK.n_vocab, (n,)).tolist() for n in (5, 2, 8)]
-    banned = S.banned_ids(TOK, 64)
-    batched = S.generate(tiny_model, TOK, prompts, 20)
+    banned = R.banned_ids(TOK, 64)
+    batched = R.generate(tiny_model, TOK, prompts, 20)
     for p, out in zip(prompts, batched):
         assert out == naive_greedy(tiny_model, p, 20, banned)
-        assert out == S.generate(tiny_model, TOK, [p], 20)[0]
+        assert out == R.generate(tiny_model, TOK, [p], 20)[0]
 
 
 def test_samples_reproducible_and_banned_never_drawn(tiny_model):
     prompts = [[7, 8, 9], [10]]
     g = lambda: torch.Generator().manual_seed(0)
-    a = S.generate(tiny_model, TOK, prompts, 30, temperature=2.0, num_samples=4, generator=g())
-    b = S.generate(tiny_model, TOK, prompts, 30, temperature=2.0, num_samples=4, generator=g())
+    a = R.generate(tiny_model, TOK, prompts, 30, temperature=2.0, num_samples=4, generator=g())
+    b = R.generate(tiny_model, TOK, prompts, 30, temperature=2.0, num_samples=4, generator=g())
     assert a == b and len(a) == 8
-    banned = set(S.banned_ids(TOK, 64))
+    banned = set(R.banned_ids(TOK, 64))
     assert not any(t in banned for row in a for t in row)
 
 
 def test_filters():
     logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
     kept = lambda l: torch.isfinite(l)[0].tolist()
-    assert kept(S.filter_logits(logits, top_k=2)) == [True, True, False, False]
-    assert kept(S.filter_logits(logits, top_p=0.8)) == [True, True, False, False]
-    assert kept(S.filter_logits(logits, top_p=0.81)) == [True, True, True, False]
-    assert kept(S.filter_logits(logits, top_p=0.1)) == [True, False, False, False]
-    assert kept(S.filter_logits(logits, banned=[0])) == [False, True, True, True]
-    torch.testing.assert_close(S.filter_logits(logits, temperature=0.5), logits * 2)
+    assert kept(R.filter_logits(logits, top_k=2)) == [True, True, False, False]
+    assert kept(R.filter_logits(logits, top_p=0.8)) == [True, True, False, False]
+    assert kept(R.filter_logits(logits, top_p=0.81)) == [True, True, True, False]
+    assert kept(R.filter_logits(logits, top_p=0.1)) == [True, False, False, False]
+    assert kept(R.filter_logits(logits, banned=[0])) == [False, True, True, True]
+    torch.testing.assert_close(R.filter_logits(logits, temperature=0.5), logits * 2)

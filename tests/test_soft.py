@@ -8,12 +8,11 @@ import torch
 
 import reasoning as R
 import sample as S
-import train as T
 from conftest import running_sum_example
 from model import GPT, GPTConfig
 
 TOK = R.WordTokenizer([str(i) for i in range(10)])
-BANNED = S.banned_ids(TOK, 64)
+BANNED = R.banned_ids(TOK, 64)
 END = TOK.id(R.MARKER)
 NEVER = TOK.id(R.BOT)  # an end token the random-weight models below never pick as top-1
 OFF = dict(cold_stop_steps=0, think_budget=100)  # thinking ends only when the top-1 is the end token
@@ -39,7 +38,7 @@ def cot_model():
     rng = random.Random(0)
     for _ in range(150):
         pairs = [R.layout(TOK, R.encode_parts(TOK, running_sum_example(rng, rng.randint(3, 5))), 'cot') for _ in range(32)]
-        x, y, _ = T.collate(pairs, TOK.id(R.PAD), 'cpu', 64)
+        x, y, _ = R.collate(pairs, TOK.id(R.PAD), 'cpu', 64)
         _, loss = model(x, y)
         loss.backward()
         opt.step()
@@ -85,7 +84,7 @@ def test_soft_input_is_pi_at_E_on_the_kept_ids(tiny_model, mode):
     steps = [(calls[i - 1][1], x[:, 0]) for i, (x, _) in enumerate(calls) if x is not None]  # (logits before, input)
     assert len(steps) == 11
     for logits, x in steps:
-        kept = torch.isfinite(S.filter_logits(logits, knobs['temperature'], knobs['top_k'], knobs['top_p'], BANNED,
+        kept = torch.isfinite(R.filter_logits(logits, knobs['temperature'], knobs['top_k'], knobs['top_p'], BANNED,
                                               knobs['min_p']))
         for n in range(3):
             ids = kept[n].nonzero().flatten()
@@ -101,7 +100,7 @@ def test_soft_input_is_pi_at_E_on_the_kept_ids(tiny_model, mode):
 
 @pytest.mark.parametrize('mode', S.SOFT_MODES)
 def test_top_k_1_is_greedy_token_for_token(cot_model, mode):
-    greedy = S.generate(cot_model, TOK, cot_prompts(), 30)
+    greedy = R.generate(cot_model, TOK, cot_prompts(), 30)
     assert all(END in row and row[-1] == TOK.eos_id for row in greedy)  # steps, '### A <eos>'
     stats = {}
     soft = S.soft_generate(cot_model, TOK, cot_prompts(), END, mode, 30, top_k=1, generators=gens(range(3)),
@@ -116,7 +115,7 @@ def test_coconut_prompts_run_their_thoughts_then_think_softly(tiny_model):
     latent = [TOK.id(R.BOT)] + [TOK.id(R.LATENT)] * 3 + [TOK.id(R.EOT)]
     coconut = [p + latent for p in prompts()]
     soft = S.soft_generate(tiny_model, TOK, coconut, 9, 'vanilla', 20, top_k=1, **OFF)
-    assert soft == S.generate(tiny_model, TOK, coconut, 20)
+    assert soft == R.generate(tiny_model, TOK, coconut, 20)
 
 
 def test_gumbel_small_tau_gives_one_hot_inputs_distributed_as_p():
@@ -126,7 +125,7 @@ def test_gumbel_small_tau_gives_one_hot_inputs_distributed_as_p():
     u = torch.rand(N, 64, generator=torch.Generator().manual_seed(0))
     pi = S.soft_weights(logits, 'gumbel', temperature=1.0, top_k=5, top_p=1.0, tau=1e-6, banned=BANNED, u=u)
     assert (pi.max(-1).values > 0.999).all()  # one-hot
-    p = S.filter_logits(logits[:1], 1.0, top_k=5, banned=BANNED).softmax(-1)[0]  # (V,)
+    p = R.filter_logits(logits[:1], 1.0, top_k=5, banned=BANNED).softmax(-1)[0]  # (V,)
     freq = torch.bincount(pi.argmax(-1), minlength=64).float() / N
     assert (freq[p == 0] == 0).all()  # never an id outside the kept support
     tol = 4 * (p * (1 - p) / N).sqrt() + 1e-6  # 4 binomial standard deviations
@@ -143,7 +142,7 @@ def test_dirichlet_never_sees_a_zero_concentration_and_has_mean_p(monkeypatch):
     # kept ids 120 and 200 nats below the top one: gamma * p underflows to 0 in float32
     logits = torch.full((2, 64), -1000.0)
     logits[:, 9:12] = torch.tensor([0.0, -120.0, -200.0])
-    assert (4.0 * S.filter_logits(logits, 1.0, top_k=3).softmax(-1)[:, 10:12] == 0).all()
+    assert (4.0 * R.filter_logits(logits, 1.0, top_k=3).softmax(-1)[:, 10:12] == 0).all()
     pi = S.soft_weights(logits, 'dirichlet', temperature=1.0, top_k=3, top_p=1.0, gamma=4.0, banned=BANNED,
                         u=torch.rand(2, 64), generators=gens([0, 1]))
     assert seen and min(seen) > 0
@@ -154,7 +153,7 @@ def test_dirichlet_never_sees_a_zero_concentration_and_has_mean_p(monkeypatch):
     logits = torch.randn(1, 64).repeat(N, 1)
     pi = S.soft_weights(logits, 'dirichlet', temperature=1.0, top_k=4, top_p=1.0, gamma=gamma, banned=BANNED,
                         u=torch.rand(N, 64, generator=torch.Generator().manual_seed(1)), generators=gens(range(N)))
-    p = S.filter_logits(logits[:1], 1.0, top_k=4, banned=BANNED).softmax(-1)[0]
+    p = R.filter_logits(logits[:1], 1.0, top_k=4, banned=BANNED).softmax(-1)[0]
     assert ((pi.mean(0) - p).abs() <= 5 * (p * (1 - p) / ((gamma + 1) * N)).sqrt() + 1e-6).all()
 
 
@@ -163,8 +162,8 @@ def test_cold_stop_fires_after_exactly_K_low_entropy_steps(peaked_model):
     S.soft_generate(peaked_model, TOK, prompts(), NEVER, 'vanilla', 30, stats=stats, **OFF)
     assert stats['think_steps'] == [30, 30, 30]  # only a forced end stops thinking here
     H = stats['entropy']
-    logits, _, _ = S.prefill(peaked_model, TOK, prompts(), 1)  # the first step's entropy, by hand
-    p = S.filter_logits(logits, 0.6, banned=BANNED).softmax(-1)
+    logits, _, _ = R.prefill(peaked_model, TOK, prompts(), 1)  # the first step's entropy, by hand
+    p = R.filter_logits(logits, 0.6, banned=BANNED).softmax(-1)
     torch.testing.assert_close(torch.tensor([h[0] for h in H]), -(p * p.clamp(min=1e-30).log()).sum(-1))
     threshold = sorted(h for row in H for h in row)[len(H) * 30 // 2]  # the median entropy
     for K in (1, 2, 3):
@@ -202,9 +201,9 @@ def test_batched_equals_per_example_under_the_same_randomness(cot_model, mode):
 def test_min_p_keeps_ids_within_a_factor_of_the_top():
     logits = torch.log(torch.tensor([[0.5, 0.3, 0.15, 0.05]]))
     kept = lambda l: torch.isfinite(l)[0].tolist()
-    assert kept(S.filter_logits(logits, min_p=0.5)) == [True, True, False, False]  # p >= 0.25
-    assert kept(S.filter_logits(logits, min_p=0.1)) == [True, True, True, True]
-    assert kept(S.filter_logits(logits, temperature=0.5, min_p=0.1)) == [True, True, False, False]  # p at T 0.5
+    assert kept(R.filter_logits(logits, min_p=0.5)) == [True, True, False, False]  # p >= 0.25
+    assert kept(R.filter_logits(logits, min_p=0.1)) == [True, True, True, True]
+    assert kept(R.filter_logits(logits, temperature=0.5, min_p=0.1)) == [True, True, False, False]  # p at T 0.5
 
 
 def test_js_probe_is_zero_for_a_one_hot_input(tiny_model):
