@@ -9,6 +9,7 @@ import time
 
 import torch
 
+import coconut
 import reasoning as R
 import sample as S
 import train as T
@@ -206,7 +207,7 @@ def bench_latent(model, tok):
         loss_fn().backward()
     model.train()
     t_cot = timed(lambda: step(lambda: T.sft_loss(model, *cot)))
-    t_coconut = timed(lambda: step(lambda: T.coconut_loss(model, x, y, valid, is_latent)))
+    t_coconut = timed(lambda: step(lambda: coconut.coconut_loss(model, (x, y, valid, is_latent), None)))
     t_naive = timed(lambda: step(lambda: naive_thought_loss(model, x, y, is_latent)))
     codi_cfg = {'method': 'codi', 'codi_thoughts': 6, 'codi_prj_dim': 0, 'codi_alpha': 1.0, 'codi_beta': 1.0,
                 'codi_gamma': 1.0, 'device': device, 'block_size': block_size}

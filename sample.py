@@ -18,6 +18,7 @@ from types import SimpleNamespace
 import torch
 from torch.nn import functional as F
 
+import coconut
 import reasoning as R
 from model import GPT, GPTConfig
 
@@ -389,20 +390,6 @@ def pass_at_k(correct, num_samples, ks):
     return {k: sum(1 - math.comb(n - c, k) / math.comb(n, k) for c in per_q) / len(per_q) for k in ks if k <= n}
 
 
-def probe_thoughts(model, tok, ckpt, question, k=5):
-    """Coconut's 'latent search' view: the top-k tokens each continuous thought decodes to through
-    the LM head (on ProsQA, the frontier nodes of the search)."""
-    prompt = R.question_prompt(tok, ckpt, question)
-    _, _, probe = R.prefill(model, tok, [prompt], 1)
-    if probe is None:
-        return []
-    logits = probe[0].float()  # (n_thoughts, V)
-    logits[:, R.banned_ids(tok, logits.size(-1))] = -float('inf')  # rank only ids the tokenizer can decode
-    probs = logits.softmax(-1)
-    top = probs.topk(k, dim=-1)
-    return [[(tok.decode([i]), p) for i, p in zip(ids.tolist(), ps.tolist())] for ids, ps in zip(top.indices, top.values)]
-
-
 def evaluate(model, tok, ckpt, examples, batch_size=64, max_new_tokens=128, temperature=0.0, top_k=0,
              top_p=1.0, num_samples=1, generator=None, progress=False, decode=None):
     """Decode every example and score it. decode(prompts) -> num_samples id lists per prompt, in
@@ -729,7 +716,7 @@ def main():
         for j, (top, n_eff) in enumerate(probe_latents(model, tok, ckpt, question.rstrip('\n'), budget=latent_budget)):
             print(f"latent {j + 1}: N_eff {n_eff:.2f}  " + '  '.join(f"{t!r} {p:.2f}" for t, p in top))
     elif probe:
-        for j, top in enumerate(probe_thoughts(model, tok, ckpt, question.rstrip('\n'))):
+        for j, top in enumerate(coconut.probe_thoughts(model, tok, ckpt, question.rstrip('\n'))):
             print(f"thought {j + 1}: " + '  '.join(f"{t!r} {p:.2f}" for t, p in top))
     with ctx:
         outs = decode([prompt])

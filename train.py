@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
+import coconut
 import reasoning as R
 from model import GPT, GPTConfig
 
@@ -96,9 +97,6 @@ config_keys = [k for k, v in globals().items() if not k.startswith('_') and isin
 
 
 # -----------------------------------------------------------------------------
-# batches shared by every method
-
-# -----------------------------------------------------------------------------
 # CoT / No-CoT / Pause: plain next-token prediction on the target (steps and answer, or answer only)
 
 def sft_pairs(tok, parts, method, n_pause):
@@ -108,43 +106,6 @@ def sft_pairs(tok, parts, method, n_pause):
 def sft_loss(model, x, y):
     _, loss = model(x, y)  # right padding only: plain causal attention, no mask needed
     return loss
-
-
-# -----------------------------------------------------------------------------
-# Coconut (Hao et al., 2024): stage k replaces the first k steps by k*c continuous thoughts
-#   Q \n <bot> [h][h]..[h] <eot> S(k+1) \n ... Sn \n ### A <eos>    loss on S(k+1).. and the answer only
-# A thought's input embedding is the last hidden state (after ln_f) of the position before it
-# (reasoning.thought_forward). Stage = start_stage + epoch // epochs_per_stage; past max_latent_stage
-# every step is gone. Inference: the checkpoint's stage of thoughts, then greedy decoding.
-
-def coconut_stage(iter_num, n_train, cfg):
-    """The curriculum stage at an iteration (epochs counted in examples seen)."""
-    if cfg['no_curriculum']:
-        return cfg['max_latent_stage'] + 1
-    epoch = iter_num * cfg['batch_size'] * cfg['gradient_accumulation_steps'] / n_train
-    return cfg['start_stage'] + int(epoch / cfg['epochs_per_stage'] + 1e-9)  # 1e-9: 0.288 / 0.096 is 2.9999...
-
-
-def coconut_layout(tok, parts, stage, cfg, generator):
-    """(prompt, target) of one example at a stage, following the official code: a chain with fewer
-    than k steps loses all of them (and still gets k*c thoughts); with probability uniform_prob the
-    example's stage is drawn uniformly from 0..len(steps) instead."""
-    n = len(parts[1])
-    if cfg['uniform_prob'] > 0 and torch.rand(1, generator=generator).item() < cfg['uniform_prob']:
-        stage = int(torch.randint(n + 1, (1,), generator=generator))
-    if stage > cfg['max_latent_stage']:
-        n_skip = n
-        n_latent = cfg['max_latent_stage'] if cfg['pad_latent_to_max'] else min(n, cfg['max_latent_stage'])
-    else:
-        n_skip, n_latent = stage, stage
-    n_latent = 0 if cfg['no_thoughts'] else n_latent * cfg['c_thought']
-    slot = R.PAUSE if cfg['pause_as_thought'] else R.LATENT
-    return R.layout(tok, parts, 'coconut', n_steps=max(n - n_skip, 0), n_latent=n_latent, slot=slot)
-
-
-def coconut_loss(model, x, y, valid, is_latent):
-    logits, _, _ = R.thought_forward(model, x, valid, is_latent)
-    return F.cross_entropy(logits.flatten(0, 1).float(), y.flatten(), ignore_index=-1)
 
 
 # -----------------------------------------------------------------------------
@@ -487,18 +448,14 @@ def get_batch(split_parts, tok, generator, cfg, stage=0):
     if cfg['method'] == 'latent':
         return latent_stage2_batch(tok, parts, cfg)
     if cfg['method'] == 'coconut':
-        pairs = [coconut_layout(tok, p, stage, cfg, generator) for p in parts]
-        slot = tok.id(R.LATENT)  # align the first thought (or the end of a thought-less prompt)
-        align = [p.index(slot) if slot in p else len(p) for p, _ in pairs]
-        x, y, valid = R.collate(pairs, pad, cfg['device'], cfg['block_size'], align)
-        return x, y, valid, x == slot
+        return coconut.coconut_batch(tok, parts, cfg, stage, generator)
     pairs = sft_pairs(tok, parts, cfg['method'], cfg['n_pause'])
     return R.collate(pairs, pad, cfg['device'], cfg['block_size'])[:2]
 
 
 def compute_loss(model, batch, cfg):
     if cfg['method'] == 'coconut':
-        return coconut_loss(model, *batch)
+        return coconut.coconut_loss(model, batch, cfg)
     if cfg['method'] == 'codi':
         return codi_loss(model, batch, cfg)
     if cfg['method'] == 'latent':
@@ -678,12 +635,12 @@ def main():
 
     model.train()
     t0, tokens = time.time(), 0
-    stage = coconut_stage(iter_num, len(train_parts), cfg) if method == 'coconut' else 0
+    stage = coconut.coconut_stage(iter_num, len(train_parts), cfg) if method == 'coconut' else 0
     if ckpt is not None and method == 'coconut':
         stage = ckpt['stage']  # the stage it was trained at: a change at this very iteration still resets AdamW
     while True:
         if method == 'coconut' and iter_num < max_iters:  # the last checkpoint keeps the stage it was trained at
-            new_stage = coconut_stage(iter_num, len(train_parts), cfg)
+            new_stage = coconut.coconut_stage(iter_num, len(train_parts), cfg)
             if new_stage != stage:
                 print(f"iter {iter_num}: Coconut stage {stage} -> {new_stage}"
                       + (", optimizer reset" if reset_optimizer else ''))

@@ -2,9 +2,8 @@
 batched latent decoding equals decoding each question alone."""
 import torch
 
+import coconut
 import reasoning as R
-import sample as S
-import train as T
 
 TOK = R.WordTokenizer([str(i) for i in range(10)])
 CFG = dict(batch_size=4, gradient_accumulation_steps=1, epochs_per_stage=2.0, start_stage=0, max_latent_stage=3,
@@ -55,7 +54,7 @@ def test_curriculum_stages():
     short = R.encode_parts(TOK, {'question': '1 2', 'steps': ['3'], 'answer': '3'})
     g = torch.Generator().manual_seed(0)
     def show(p, stage, **kw):
-        prompt, target = T.coconut_layout(TOK, p, stage, {**CFG, **kw}, g)
+        prompt, target = coconut.coconut_layout(TOK, p, stage, {**CFG, **kw}, g)
         return TOK.decode(prompt), TOK.decode(target)
     assert show(parts, 0) == ('1 2\n', '3\n4\n5\n### 5 <|endoftext|>')  # stage 0 is CoT
     assert show(parts, 1) == ('1 2\n<bot> <latent> <latent> <eot>', '4\n5\n### 5 <|endoftext|>')
@@ -67,9 +66,9 @@ def test_curriculum_stages():
     assert show(parts, 2, no_thoughts=True) == ('1 2\n', '5\n### 5 <|endoftext|>')
     assert show(parts, 1, pause_as_thought=True)[0] == '1 2\n<bot> <pause> <pause> <eot>'
     # schedule: epochs counted in examples seen; 8 train examples, batch 4: an epoch is 2 iterations
-    assert [T.coconut_stage(i, 8, CFG) for i in range(0, 12, 2)] == [0, 0, 1, 1, 2, 2]
-    assert T.coconut_stage(0, 8, {**CFG, 'start_stage': 1}) == 1
-    assert T.coconut_stage(0, 8, {**CFG, 'no_curriculum': True}) == 4
+    assert [coconut.coconut_stage(i, 8, CFG) for i in range(0, 12, 2)] == [0, 0, 1, 1, 2, 2]
+    assert coconut.coconut_stage(0, 8, {**CFG, 'start_stage': 1}) == 1
+    assert coconut.coconut_stage(0, 8, {**CFG, 'no_curriculum': True}) == 4
     # uniform_prob mixes stages 0..len(steps) uniformly
     stages = [show(parts, 3, uniform_prob=1.0)[0].count('<latent>') // 2 for _ in range(400)]
     counts = [stages.count(k) for k in range(4)]
@@ -78,7 +77,7 @@ def test_curriculum_stages():
 
 def test_loss_mask_covers_exactly_the_target():
     parts = R.encode_parts(TOK, {'question': '1 2', 'steps': ['3', '4'], 'answer': '4'})
-    pairs = [T.coconut_layout(TOK, parts, 1, {**CFG, 'c_thought': 1}, None)]
+    pairs = [coconut.coconut_layout(TOK, parts, 1, {**CFG, 'c_thought': 1}, None)]
     x, y, valid = R.collate(pairs, TOK.id(R.PAD), 'cpu', 64, [pairs[0][0].index(TOK.id(R.LATENT))])
     labelled = [TOK.itos[t] for t in y[0].tolist() if t != -1]
     assert labelled == ['4', '\n', '###', '4', R.EOS]  # not Q, <bot>, thoughts or <eot>
@@ -91,5 +90,5 @@ def test_batched_latent_decoding_equals_single(tiny_model):
     assert all(p.count(TOK.id(R.LATENT)) == 3 for p in prompts)
     batched = R.generate(tiny_model, TOK, prompts, 12)
     assert batched == [R.generate(tiny_model, TOK, [p], 12)[0] for p in prompts]
-    probe = S.probe_thoughts(tiny_model, TOK, ckpt, '1 2 3', k=3)
+    probe = coconut.probe_thoughts(tiny_model, TOK, ckpt, '1 2 3', k=3)
     assert len(probe) == 3 and all(len(top) == 3 for top in probe)
