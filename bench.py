@@ -10,6 +10,7 @@ import time
 import torch
 
 import coconut
+import codi
 import reasoning as R
 import sample as S
 import train as T
@@ -211,9 +212,9 @@ def bench_latent(model, tok):
     t_naive = timed(lambda: step(lambda: naive_thought_loss(model, x, y, is_latent)))
     codi_cfg = {'method': 'codi', 'codi_thoughts': 6, 'codi_prj_dim': 0, 'codi_alpha': 1.0, 'codi_beta': 1.0,
                 'codi_gamma': 1.0, 'device': device, 'block_size': block_size}
-    R.attach_thought_projection(model, codi_cfg)
-    codi = T.codi_batch(tok, parts, codi_cfg)
-    t_codi = timed(lambda: step(lambda: T.codi_loss(model, codi, codi_cfg)))
+    codi.attach_thought_projection(model, codi_cfg)
+    codi_batch = codi.codi_batch(tok, parts, codi_cfg)
+    t_codi = timed(lambda: step(lambda: codi.codi_loss(model, codi_batch, codi_cfg)))
     model.eval()
     # decoding: a trained model writes the layout's target; random weights never stop, so each
     # decoder gets exactly the length its layout implies (CoT: steps and answer; CODI: the answer)

@@ -13,7 +13,6 @@ import os
 import re
 
 import torch
-import torch.nn as nn
 from torch.nn import functional as F
 
 # -----------------------------------------------------------------------------
@@ -462,27 +461,6 @@ def cut_at_eos(out, eos_id):
         n = row.index(eos_id) + 1 if eos_id in row else len(row)
         rows.append(row[:n])
     return rows
-
-
-class ThoughtProjection(nn.Module):
-    """CODI's map from the last hidden state to the next thought's input embedding:
-    Linear(d, d_prj) -> GELU -> Linear(d_prj, d) -> LayerNorm(d). Attached to the model as
-    model.thought_proj, so the optimizer, the checkpoint and decoding find it."""
-
-    def __init__(self, n_embd, prj_dim):
-        super().__init__()
-        self.net = nn.Sequential(nn.Linear(n_embd, prj_dim), nn.GELU(), nn.Linear(prj_dim, n_embd), nn.LayerNorm(n_embd))
-
-    def forward(self, h):
-        return self.net(h)  # (B, 1, C) -> (B, 1, C)
-
-
-def attach_thought_projection(model, cfg):
-    """Give a CODI model its projection (before loading a CODI state dict; fresh when starting CODI
-    from a checkpoint of another method)."""
-    if cfg['method'] == 'codi' and not hasattr(model, 'thought_proj'):
-        C = model.config.n_embd
-        model.thought_proj = ThoughtProjection(C, cfg['codi_prj_dim'] or C).to(model.lm_head.weight.device)
 
 
 # -----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import torch
 from torch.nn import functional as F
 
 import coconut
+import codi
 import reasoning as R
 from model import GPT, GPTConfig
 
@@ -71,7 +72,7 @@ def load_checkpoint(path, device='cpu'):
         raise FileNotFoundError(f"no checkpoint at {path}: train one with train.py first")
     ckpt = torch.load(path, map_location=device, weights_only=False)
     model = GPT(GPTConfig(**ckpt['model_args']))
-    R.attach_thought_projection(model, ckpt['config'])  # CODI's thought projection, if any
+    codi.attach_thought_projection(model, ckpt['config'])  # CODI's thought projection, if any
     model.load_state_dict(ckpt['model'])
     model.to(device).eval()
     return model, R.get_tokenizer(ckpt['meta']), ckpt

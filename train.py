@@ -21,6 +21,7 @@ import torch
 from torch.nn import functional as F
 
 import coconut
+import codi
 import reasoning as R
 from model import GPT, GPTConfig
 
@@ -106,55 +107,6 @@ def sft_pairs(tok, parts, method, n_pause):
 def sft_loss(model, x, y):
     _, loss = model(x, y)  # right padding only: plain causal attention, no mask needed
     return loss
-
-
-# -----------------------------------------------------------------------------
-# CODI (Shen et al., 2025): one set of weights is teacher and student
-#   teacher:  Q \n S1 \n ... S(n-1) \n | ### A <eos>             (the last step dropped: with it the
-#                                                                 teacher can copy the result into ###)
-#   student:  Q \n <bot> [t]*6 <eot> | ### A <eos>                 thought t = projection(last hidden state)
-# loss = alpha * CE(student answer) + beta * KD + gamma * CE(teacher steps and answer), where KD matches
-# the student's hidden states at the token before the answer (###) to the teacher's, at every layer.
-
-def codi_batch(tok, parts, cfg):
-    """Teacher and student batches, and for each row the column of the token before the answer."""
-    pad, slot = tok.id(R.PAD), tok.id(R.LATENT)
-    teacher = [(q, [t for s in steps[:-1] for t in s] + answer) for q, steps, answer in parts]
-    student = [R.layout(tok, p, 'codi', n_steps=0, n_latent=cfg['codi_thoughts']) for p in parts]
-    xt, yt, _ = R.collate(teacher, pad, cfg['device'], cfg['block_size'])
-    align = [p.index(slot) for p, _ in student]  # the first thought of every row in one column
-    xs, ys, vs = R.collate(student, pad, cfg['device'], cfg['block_size'], align)
-    answers = [a for _, _, a in parts]
-    pos_t = [R.answer_position(tok, p, t, a) for (p, t), a in zip(teacher, answers)]
-    pos_s = [max(align) - al + R.answer_position(tok, p, t, a) for (p, t), al, a in zip(student, align, answers)]
-    pos_t, pos_s = torch.tensor(pos_t, device=cfg['device']), torch.tensor(pos_s, device=cfg['device'])
-    return xt, yt, pos_t, xs, ys, vs, xs == slot, pos_s
-
-
-def codi_distill(h_student, h_teacher, pos_s, pos_t):
-    """Mean over layers (embedding output included) of smooth-L1(student, teacher) at the distilled
-    positions, each layer divided by the std of its teacher states; the teacher side is detached, so
-    the KD term only moves the student's computation."""
-    rows = torch.arange(pos_s.size(0), device=pos_s.device)
-    total = 0.0
-    for hs, ht in zip(h_student, h_teacher):
-        s, t = hs[rows, pos_s], ht[rows, pos_t].detach()  # (B, C) each
-        total = total + F.smooth_l1_loss(s, t) / t.std()
-    return total / len(h_student)
-
-
-def codi_losses(model, xt, yt, pos_t, xs, ys, vs, is_latent, pos_s):
-    """(student CE, KD, teacher CE), unweighted."""
-    logits_t, _, h_t = model(xt, hidden=True)
-    ce_t = F.cross_entropy(logits_t.flatten(0, 1).float(), yt.flatten(), ignore_index=-1)
-    logits_s, h_s, _ = R.thought_forward(model, xs, vs, is_latent, thought=model.thought_proj, hidden=True)
-    ce_s = F.cross_entropy(logits_s.flatten(0, 1).float(), ys.flatten(), ignore_index=-1)
-    return ce_s, codi_distill(h_s, h_t, pos_s, pos_t), ce_t
-
-
-def codi_loss(model, batch, cfg):
-    ce_s, kd, ce_t = codi_losses(model, *batch)
-    return cfg['codi_alpha'] * ce_s + cfg['codi_beta'] * kd + cfg['codi_gamma'] * ce_t
 
 
 # -----------------------------------------------------------------------------
@@ -442,7 +394,7 @@ def get_batch(split_parts, tok, generator, cfg, stage=0):
     parts = [split_parts[i] for i in ix]
     pad = tok.id(R.PAD)
     if cfg['method'] == 'codi':
-        return codi_batch(tok, parts, cfg)
+        return codi.codi_batch(tok, parts, cfg)
     if cfg['method'] == 'latent' and cfg['latent_stage'] == 1:
         return latent_stage1_batch(tok, parts, cfg, R.padded_vocab(tok))
     if cfg['method'] == 'latent':
@@ -457,7 +409,7 @@ def compute_loss(model, batch, cfg):
     if cfg['method'] == 'coconut':
         return coconut.coconut_loss(model, batch, cfg)
     if cfg['method'] == 'codi':
-        return codi_loss(model, batch, cfg)
+        return codi.codi_loss(model, batch, cfg)
     if cfg['method'] == 'latent':
         return latent_loss(model, batch, cfg)
     return sft_loss(model, *batch)
@@ -497,12 +449,12 @@ def load_weights(cfg, tok):
                     n_head=cfg['n_head'], n_embd=cfg['n_embd'], dropout=cfg['dropout'], bias=cfg['bias'])
         print(f"new model from scratch: {args}")
         model = GPT(GPTConfig(**args))
-        R.attach_thought_projection(model, cfg)
+        codi.attach_thought_projection(model, cfg)
         return model, None
     if cfg['init_from'].startswith('gpt2') and not os.path.exists(cfg['init_from']):
         assert tok.kind == 'gpt2', f"{cfg['init_from']} needs the gpt2 tokenizer; dataset {cfg['dataset']} uses {tok.kind}"
         model = GPT.from_pretrained(cfg['init_from'], dropout=cfg['dropout'])
-        R.attach_thought_projection(model, cfg)
+        codi.attach_thought_projection(model, cfg)
         return model, None
     path = os.path.join(cfg['out_dir'], 'ckpt.pt') if cfg['init_from'] == 'resume' else cfg['init_from']
     path = os.path.join(path, 'ckpt.pt') if os.path.isdir(path) else path
@@ -517,9 +469,9 @@ def load_weights(cfg, tok):
     if cfg['init_from'] == 'resume' and trained == 'latent' and ckpt['config']['latent_stage'] != cfg['latent_stage']:
         raise ValueError(f"{path} is Latent-SFT stage {ckpt['config']['latent_stage']}; cannot resume it as stage {cfg['latent_stage']}")
     model = GPT(GPTConfig(**ckpt['model_args']))
-    R.attach_thought_projection(model, ckpt['config'])  # a CODI checkpoint holds its projection
+    codi.attach_thought_projection(model, ckpt['config'])  # a CODI checkpoint holds its projection
     model.load_state_dict(ckpt['model'])
-    R.attach_thought_projection(model, cfg)  # starting CODI from another method: a fresh projection
+    codi.attach_thought_projection(model, cfg)  # starting CODI from another method: a fresh projection
     print(f"weights from {path} (method {trained}, iter {ckpt['iter_num']})")
     return model, ckpt if cfg['init_from'] == 'resume' else None
 

@@ -1,0 +1,85 @@
+"""
+CODI: Shen et al., "CODI: Compressing chain-of-thought into continuous space via self-distillation",
+EMNLP 2025. Its projection, batch and loss; reasoning.thought_forward runs the student's thoughts
+(exactly as Coconut's, with the projection applied), reasoning.prefill decodes them.
+
+One set of weights plays teacher and student in the same step:
+    teacher:  Q \n S1 \n ... S(n-1) \n | ### A <eos>    the last step dropped (with it the teacher can copy
+                                                       the result into ###: 31.7 vs 43.7 on GSM8k)
+    student:  Q \n <bot> [t]*6 <eot> | ### A <eos>      thought t = p(h), h the last hidden state before it,
+              p = Linear(d, d_prj) -> GELU -> Linear(d_prj, d) -> LayerNorm
+    L  = alpha * CE(student answer) + beta * KD + gamma * CE(teacher steps and answer)
+    KD = mean over the n_layer+1 hidden states l (embedding output included) of
+         smooth_L1(h_student[l][###], sg(h_teacher[l][###])) / std(h_teacher[l][###])
+at the token right before the answer (the last ### token); sg = stop gradient, the std over the batch's
+teacher states of that layer, as the official code. Decoding: the student's 6 projected thoughts in the
+prefill, then greedy decoding; coconut.probe_thoughts works on CODI checkpoints too.
+"""
+import torch
+import torch.nn as nn
+from torch.nn import functional as F
+
+import reasoning as R
+
+
+class ThoughtProjection(nn.Module):
+    """CODI's map from the last hidden state to the next thought's input embedding:
+    Linear(d, d_prj) -> GELU -> Linear(d_prj, d) -> LayerNorm(d). Attached to the model as
+    model.thought_proj, so the optimizer, the checkpoint and decoding find it."""
+
+    def __init__(self, n_embd, prj_dim):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(n_embd, prj_dim), nn.GELU(), nn.Linear(prj_dim, n_embd), nn.LayerNorm(n_embd))
+
+    def forward(self, h):
+        return self.net(h)  # (B, 1, C) -> (B, 1, C)
+
+
+def attach_thought_projection(model, cfg):
+    """Give a CODI model its projection (before loading a CODI state dict; fresh when starting CODI
+    from a checkpoint of another method)."""
+    if cfg['method'] == 'codi' and not hasattr(model, 'thought_proj'):
+        C = model.config.n_embd
+        model.thought_proj = ThoughtProjection(C, cfg['codi_prj_dim'] or C).to(model.lm_head.weight.device)
+
+
+def codi_batch(tok, parts, cfg, stage=0, generator=None):
+    """Teacher and student batches, and for each row the column of the token before the answer.
+    (stage, generator: what the loop passes every method; CODI has no curriculum and draws nothing.)"""
+    pad, slot = tok.id(R.PAD), tok.id(R.LATENT)
+    teacher = [(q, [t for s in steps[:-1] for t in s] + answer) for q, steps, answer in parts]
+    student = [R.layout(tok, p, 'codi', n_steps=0, n_latent=cfg['codi_thoughts']) for p in parts]
+    xt, yt, _ = R.collate(teacher, pad, cfg['device'], cfg['block_size'])
+    align = [p.index(slot) for p, _ in student]  # the first thought of every row in one column
+    xs, ys, vs = R.collate(student, pad, cfg['device'], cfg['block_size'], align)
+    answers = [a for _, _, a in parts]
+    pos_t = [R.answer_position(tok, p, t, a) for (p, t), a in zip(teacher, answers)]
+    pos_s = [max(align) - al + R.answer_position(tok, p, t, a) for (p, t), al, a in zip(student, align, answers)]
+    pos_t, pos_s = torch.tensor(pos_t, device=cfg['device']), torch.tensor(pos_s, device=cfg['device'])
+    return xt, yt, pos_t, xs, ys, vs, xs == slot, pos_s
+
+
+def codi_distill(h_student, h_teacher, pos_s, pos_t):
+    """Mean over layers (embedding output included) of smooth-L1(student, teacher) at the distilled
+    positions, each layer divided by the std of its teacher states; the teacher side is detached, so
+    the KD term only moves the student's computation."""
+    rows = torch.arange(pos_s.size(0), device=pos_s.device)
+    total = 0.0
+    for hs, ht in zip(h_student, h_teacher):
+        s, t = hs[rows, pos_s], ht[rows, pos_t].detach()  # (B, C) each
+        total = total + F.smooth_l1_loss(s, t) / t.std()
+    return total / len(h_student)
+
+
+def codi_losses(model, xt, yt, pos_t, xs, ys, vs, is_latent, pos_s):
+    """(student CE, KD, teacher CE), unweighted."""
+    logits_t, _, h_t = model(xt, hidden=True)
+    ce_t = F.cross_entropy(logits_t.flatten(0, 1).float(), yt.flatten(), ignore_index=-1)
+    logits_s, h_s, _ = R.thought_forward(model, xs, vs, is_latent, thought=model.thought_proj, hidden=True)
+    ce_s = F.cross_entropy(logits_s.flatten(0, 1).float(), ys.flatten(), ignore_index=-1)
+    return ce_s, codi_distill(h_s, h_t, pos_s, pos_t), ce_t
+
+
+def codi_loss(model, batch, cfg):
+    ce_s, kd, ce_t = codi_losses(model, *batch)
+    return cfg['codi_alpha'] * ce_s + cfg['codi_beta'] * kd + cfg['codi_gamma'] * ce_t
