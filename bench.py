@@ -11,6 +11,7 @@ import torch
 
 import coconut
 import codi
+import latent_sft
 import reasoning as R
 import sample as S
 import train as T
@@ -233,7 +234,7 @@ def bench_latent(model, tok):
     # never pick <eot>, so every question runs the budget: one latent per 2 CoT tokens, as in the recipe
     latent_budget = (cot_len - answer_len) // 2  # the steps' tokens (the CoT target less `### A <eos>`) / r
     latent_prompts = [p + [tok.id(R.BOT)] for p in cot_prompts]
-    t_latent_dec = timed(lambda: S.latent_generate(model, notok, latent_prompts, answer_len, 10, latent_budget))
+    t_latent_dec = timed(lambda: latent_sft.latent_generate(model, notok, latent_prompts, answer_len, 10, latent_budget))
     return [
         ('train step: Coconut / CoT time', t_coconut / t_cot,
          f"same {latent_batch} running-sum examples, {n} thoughts (n+1 cached passes) vs {n} written steps"),

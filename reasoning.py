@@ -461,25 +461,3 @@ def cut_at_eos(out, eos_id):
         n = row.index(eos_id) + 1 if eos_id in row else len(row)
         rows.append(row[:n])
     return rows
-
-
-# -----------------------------------------------------------------------------
-# Latent-SFT's latent tokens: a soft embedding in the span of the vocabulary, z = sum_i alpha_i E[id_i],
-# with alpha the softmax of the k largest logits. Stage 1 makes them from the CoT, stage 2 and decoding
-# from the model's own next-token logits: one function for all three, so they cannot drift apart.
-
-def latent_topk(logits, k, banned=()):
-    """logits (..., V) -> ids (..., k) of the k largest logits and alpha (..., k), their softmax
-    renormalized over those k. banned ids never enter a latent (padding, <latent>, <eot>: a latent
-    that could put mass on <eot> would blur the stopping rule)."""
-    assert k <= logits.size(-1) - len(set(banned)), f"latent_topk={k} is more than the ids a latent may use"
-    logits = logits.float()
-    if len(banned):
-        logits = logits.index_fill(-1, torch.as_tensor(banned, device=logits.device), -float('inf'))
-    top = logits.topk(k, dim=-1)
-    return top.indices, top.values.softmax(-1)
-
-
-def soft_embedding(E, ids, alpha):
-    """z = sum_i alpha_i E[ids_i]: (..., k) ids and weights -> (..., C) input embeddings. E: (V, C)."""
-    return (alpha.unsqueeze(-2).to(E.dtype) @ E[ids]).squeeze(-2)  # (..., 1, k) @ (..., k, C)

@@ -6,7 +6,6 @@ batch), then one position per step; n samples per prompt repeat the cache rows a
     python sample.py --out_dir=out-multiply-cot --eval=test --sampler=soft_gumbel --js_probe=True
 Every function here is importable; the CLI is at the bottom.
 """
-import copy
 import json
 import math
 import os
@@ -20,6 +19,7 @@ from torch.nn import functional as F
 
 import coconut
 import codi
+import latent_sft
 import reasoning as R
 from model import GPT, GPTConfig
 
@@ -78,107 +78,15 @@ def load_checkpoint(path, device='cpu'):
     return model, R.get_tokenizer(ckpt['meta']), ckpt
 
 
-# -----------------------------------------------------------------------------
-# Latent-SFT decoding: the prompt ends with <bot>; the model feeds itself soft embeddings (top-k mixtures
-# of vocabulary embeddings, reasoning.latent_topk / soft_embedding, as in training) until its argmax is
-# <eot> or a budget is spent; then <eot> and the answer, decoded like any other.
-
-@torch.no_grad()
-def think(model, tok, logits, cache, latent_k, budget):
-    """Latent steps on the cache, from the logits (N, V) at <bot>: while a row's argmax is not <eot>,
-    for at most budget steps, its next input is the soft embedding of its own top-k distribution, one
-    cached position per step. A row that has stopped feeds padding (valid False: no one attends to it,
-    it takes no position id), so each row computes exactly what it would alone. Then every row gets
-    <eot>. Returns (logits after <eot> (N, V), steps (N,) latent steps per row, trace: per step the
-    (ids (N, k), alpha (N, k), thinking (N,)) of that step's latents)."""
-    eot = tok.id(R.EOT)
-    banned = R.banned_ids(tok, logits.size(-1))
-    N = logits.size(0)
-    thinking = torch.ones(N, dtype=torch.bool, device=logits.device)
-    steps = torch.zeros(N, dtype=torch.long, device=logits.device)
-    trace = []
-    for _ in range(budget):
-        thinking &= R.sample_next(logits, banned=banned) != eot  # greedy argmax over the ids we may emit
-        if not bool(thinking.any()):  # the one host sync per step
-            break
-        ids, alpha = R.latent_topk(logits, latent_k, banned + [eot])  # (N, k) each
-        trace.append((ids, alpha, thinking.clone()))
-        steps += thinking
-        z = R.soft_embedding(model.embed, ids, alpha)[:, None]  # (N, 1, C)
-        logits = model.decode_step(cache, embeds=z, valid=thinking[:, None])  # (N, V)
-    logits = model.decode_step(cache, torch.full((N, 1), eot, dtype=torch.long, device=logits.device))
-    return logits, steps, trace
-
-
-@torch.no_grad()
-def latent_generate(model, tok, prompts, max_new_tokens, latent_k, budget, temperature=0.0, top_k=0, top_p=1.0,
-                    num_samples=1, generator=None):
-    """Latent-SFT: think (at most budget latents), <eot>, then the answer as generate() decodes it.
-    The latents are deterministic, so num_samples repeats the cache rows after them. Returns, per prompt
-    and sample, the new ids: one <latent> per latent step (each one a generated token), <eot>, the answer."""
-    logits, cache, _ = R.prefill(model, tok, prompts, budget + 1 + max_new_tokens)
-    budget = min(budget, cache.max_len - cache.length - 1)  # leave room for <eot>
-    logits, steps, _ = think(model, tok, logits, cache, latent_k, budget)
-    if num_samples > 1:
-        cache.repeat(num_samples)
-        logits, steps = logits.repeat_interleave(num_samples, dim=0), steps.repeat_interleave(num_samples)
-    rows = R.continue_generation(model, tok, logits, cache, temperature, top_k, top_p, generator, max_new_tokens)
-    slot, eot = tok.id(R.LATENT), tok.id(R.EOT)
-    return [[slot] * n + [eot] + row for n, row in zip(steps.tolist(), rows)]
-
-
-def effective_parallelism(alpha, continuations):
-    """N_eff = exp(entropy) of a latent's mass over distinct continuations (DESIGN section 5). alpha (k,):
-    the weights of its kept ids; continuations: one hashable outcome per id. Ids that lead to the same
-    continuation pool their weight: 1 when all agree, k when k equal weights all lead elsewhere."""
-    mass = {}
-    for a, c in zip(alpha.tolist(), continuations):
-        mass[c] = mass.get(c, 0.0) + a
-    p = torch.tensor(list(mass.values()), dtype=torch.float64)
-    p = p / p.sum()
-    return math.exp(-float(torch.special.xlogy(p, p).sum()))
-
-
-def fork(cache, n):
-    """A copy of a cache with each row n times; the original is left as it was."""
-    branch = copy.copy(cache)
-    branch.repeat(n)  # select() builds new tensors and lists
-    return branch
-
-
-@torch.no_grad()
-def probe_latents(model, tok, ckpt, question, max_new_tokens=32, budget=0):
-    """Latent-SFT's latents for one question: per step, its top tokens with their weights and N_eff.
-    Each step is replayed k times, with one kept id as a hard token in place of the soft latent, and
-    decoded to the end as usual (the later latents, <eot>, the greedy answer). A continuation is the
-    argmax token of each later latent plus the answer. Returns [([(token, weight)] * k, n_eff)] per step."""
-    cfg = ckpt['config']
-    k, budget = cfg['latent_topk'], budget or cfg['latent_budget']
-    logits, cache, _ = R.prefill(model, tok, [R.question_prompt(tok, ckpt, question)], budget + 1 + max_new_tokens)
-    budget = min(budget, cache.max_len - cache.length - 1)
-    _, _, trace = think(model, tok, logits, fork(cache, 1), k, budget)
-    out = []
-    for j, (ids, alpha, _) in enumerate(trace):
-        branch = fork(cache, k)  # the prefix so far (question, <bot>, latents 1..j-1), k times
-        blogits, _ = model(ids[0][:, None], cache=branch, last_only=True)  # each kept id as a hard token
-        blogits, _, btrace = think(model, tok, blogits[:, -1], branch, k, budget - j - 1)
-        answers = R.continue_generation(model, tok, blogits, branch, max_new_tokens=max_new_tokens)
-        later = [tuple(i[r, 0].item() for i, _, on in btrace if on[r]) for r in range(k)]
-        n_eff = effective_parallelism(alpha[0], [l + tuple(a) for l, a in zip(later, answers)])
-        out.append(([(tok.decode([i]), w) for i, w in zip(ids[0].tolist(), alpha[0].tolist())], n_eff))
-        model(embeds=R.soft_embedding(model.embed, ids, alpha)[:, None], cache=cache)  # advance by the soft latent
-    return out
-
-
 def method_decoder(model, tok, ckpt, max_new_tokens=128, temperature=0.0, top_k=0, top_p=1.0, num_samples=1,
                    generator=None, budget=0):
     """How a checkpoint decodes with the plain settings: generate() (any thought slots are in the prompt),
-    or, for Latent-SFT, latent_generate(), which writes its latents before the answer."""
+    or, for Latent-SFT, latent_sft.latent_generate(), which writes its latents before the answer."""
     cfg = ckpt['config']
     if cfg['method'] == 'latent':
         if cfg['latent_stage'] != 2:
             raise ValueError("a Latent-SFT stage-1 checkpoint makes soft labels; it does not decode: train stage 2")
-        return lambda prompts: latent_generate(model, tok, prompts, max_new_tokens, cfg['latent_topk'],
+        return lambda prompts: latent_sft.latent_generate(model, tok, prompts, max_new_tokens, cfg['latent_topk'],
                                                budget or cfg['latent_budget'], temperature, top_k, top_p,
                                                num_samples, generator)
     return lambda prompts: R.generate(model, tok, prompts, max_new_tokens, temperature, top_k, top_p,
@@ -704,7 +612,7 @@ def main():
         summary['pass@k'] = {str(k): round(v, 4) for k, v in curve.items()}
         summary.update(decoder_summary(stats))
         if probe and cfg['method'] == 'latent':  # mean effective parallelism over every latent of every question
-            n_effs = [n for ex in examples for _, n in probe_latents(model, tok, ckpt, ex['question'], budget=latent_budget)]
+            n_effs = [n for ex in examples for _, n in latent_sft.probe_latents(model, tok, ckpt, ex['question'], budget=latent_budget)]
             summary['n_eff'] = sum(n_effs) / max(len(n_effs), 1)
         summary.update(method=cfg['method'], split=eval, decoding=decoding, seconds=round(time.time() - t0, 2))
         if plot:
@@ -714,7 +622,7 @@ def main():
     question = open(start[5:]).read() if start.startswith('FILE:') else start
     prompt = R.question_prompt(tok, ckpt, question.rstrip('\n'))
     if probe and cfg['method'] == 'latent':
-        for j, (top, n_eff) in enumerate(probe_latents(model, tok, ckpt, question.rstrip('\n'), budget=latent_budget)):
+        for j, (top, n_eff) in enumerate(latent_sft.probe_latents(model, tok, ckpt, question.rstrip('\n'), budget=latent_budget)):
             print(f"latent {j + 1}: N_eff {n_eff:.2f}  " + '  '.join(f"{t!r} {p:.2f}" for t, p in top))
     elif probe:
         for j, top in enumerate(coconut.probe_thoughts(model, tok, ckpt, question.rstrip('\n'))):

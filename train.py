@@ -7,8 +7,6 @@ One training loop for every method; each method is one marked section below (its
 Methods: cot, nocot, pause (the baselines of Coconut's Table 1), coconut, codi, latent (Latent-SFT,
 two stages). Config: the defaults below, then a config file, then --key=value overrides.
 """
-import hashlib
-import json
 import math
 import os
 import random
@@ -18,10 +16,10 @@ from contextlib import nullcontext
 
 import numpy as np
 import torch
-from torch.nn import functional as F
 
 import coconut
 import codi
+import latent_sft
 import reasoning as R
 from model import GPT, GPTConfig
 
@@ -110,282 +108,6 @@ def sft_loss(model, x, y):
 
 
 # -----------------------------------------------------------------------------
-# Latent-SFT (Deng et al., 2025): a latent token is a soft embedding z = alpha @ E over the top-k ids of
-# a distribution (reasoning.latent_topk, soft_embedding), i.e. a superposition of vocabulary tokens.
-# Stage 1 makes the latents from the CoT, cut into segments of r tokens with a slot L_i after each.
-# One model (shared weights) runs two passes:
-#   encoder:  Q \n S1 L1 S2 L2 .. SN LN                      induction mask: L_i sees Q, S1..Si, no other L
-#   decoder:  Q \n <bot> z1 S2 z2 S3 .. zN <eot> ### A <eos>   supervision mask: S(i+1) sees z1..zi only;
-#             z_i sees Q and z1..zi; <eot> and the answer see Q and all z; CE on S2..SN, <eot>, the answer
-# alpha_i = softmax(top-k logits at L_i / T), z_i = alpha_i @ E; the CE reaches the encoder through z.
-# A slot's input is its segment's last token plus a learned <latent> embedding that starts at zero, so the
-# latents start as the CoT model's next-token predictions (latent_encode says why).
-# At the end it saves every training example's (ids, alpha) to out_dir/latent_labels.pt. Stage 2:
-#   Q \n <bot> | z1 .. zN <eot> ### A <eos>     KL(alpha_i || model) at the position that predicts z_i,
-#                                               CE on <eot> and the answer; inputs z_i from stage 1
-# (teacher forcing: one parallel forward). Decoding: sample.latent_generate.
-
-LQ, LZ, LS, LA, LPAD = range(5)  # decoder roles: question (+ <bot>), latent, segment, answer (<eot> on), padding
-
-
-def latent_segments(steps, r):
-    """The CoT's tokens (every step, newlines included) cut into segments of r; the last may be shorter."""
-    cot = [t for s in steps for t in s]
-    return [cot[i:i + r] for i in range(0, len(cot), r)]
-
-
-def latent_encoder_row(tok, parts, r):
-    """Encoder ids Q S1 L1 .. SN LN of one example and their position ids. CoT tokens keep their CoT
-    layout positions (the slots take no room), so the encoder reads the CoT as the CoT model does;
-    L_i shares the position of its segment's last token (see latent_encode)."""
-    question, steps = parts[0], parts[1]
-    ids, pos, p = list(question), list(range(len(question))), len(question)  # p: the next CoT token's position
-    for seg in latent_segments(steps, r):
-        ids += seg + [tok.id(R.LATENT)]
-        pos += list(range(p, p + len(seg))) + [p + len(seg) - 1]
-        p += len(seg)
-    return ids, pos
-
-
-def latent_decoder_row(tok, parts, r):
-    """Decoder of one example: the (prompt, target) pair for collate, and per position its role, its
-    latent index k (z_i and S(i+1): i; the answer: N) and position id. Positions are those of stage 2's
-    Q <bot> z1..zN <eot> A: S(i+1) continues from z_i as a side branch that no other position reads,
-    so the latents and the answer compute here just what they compute in stage 2."""
-    question, steps, answer = parts[:3]
-    segs = latent_segments(steps, r)
-    N, b = len(segs), len(question)  # b: position of <bot>
-    ids, role, k, pos = list(question) + [tok.id(R.BOT)], [LQ] * (b + 1), [0] * (b + 1), list(range(b + 1))
-    for i in range(1, N + 1):
-        seg = segs[i] if i < N else []  # S(i+1) follows z_i; nothing follows z_N but <eot>
-        ids += [tok.id(R.LATENT)] + seg
-        role += [LZ] + [LS] * len(seg)
-        k += [i] * (1 + len(seg))
-        pos += list(range(b + i, b + i + 1 + len(seg)))
-    tail = [tok.id(R.EOT)] + answer
-    ids, role, k = ids + tail, role + [LA] * len(tail), k + [N] * len(tail)
-    pos += list(range(b + N + 1, b + N + 1 + len(tail)))
-    return (ids[:b + 1], ids[b + 1:]), role, k, pos
-
-
-def right_pad(rows, fill, device):
-    """Lists of different lengths -> (B, T) tensor, filled on the right."""
-    out = torch.full((len(rows), max(len(r) for r in rows)), fill, dtype=torch.long)
-    for b, r in enumerate(rows):
-        out[b, :len(r)] = torch.tensor(r, dtype=torch.long)
-    return out.to(device)
-
-
-def induction_mask(is_slot, valid):
-    """(B, T, T) bool, True where query t may attend to key s: causal, and no query sees a latent slot
-    other than itself (nor padding). CoT tokens attend as in the CoT layout; L_i sees Q and S1..Si."""
-    T = is_slot.size(1)
-    causal = torch.ones(T, T, dtype=torch.bool, device=is_slot.device).tril()
-    return causal & (valid & ~is_slot)[:, None, :] | torch.eye(T, dtype=torch.bool, device=is_slot.device)
-
-
-def supervision_mask(role, k):
-    """(B, T, T) bool, True where query t may attend to key s <= t:
-         s is a latent z_j with j <= k of t                (S(i+1) and z_i have k = i; the answer k = N)
-      or s is in the question and t is not a segment token
-      or s and t are in the same segment, or both in the answer.
-    Every position also sees itself, so no row is empty (padding rows are garbage, ignored)."""
-    T = role.size(1)
-    rq, rk, kq, kk = role[:, :, None], role[:, None, :], k[:, :, None], k[:, None, :]  # query (B, T, 1), key (B, 1, T)
-    sees = ((rk == LZ) & (kk <= kq)
-            | (rk == LQ) & (rq != LS) & (rq != LPAD)
-            | (rk == rq) & (kk == kq) & ((rq == LS) | (rq == LA)))
-    causal = torch.ones(T, T, dtype=torch.bool, device=role.device).tril()
-    return causal & sees | torch.eye(T, dtype=torch.bool, device=role.device)
-
-
-def latent_banned(tok, model_vocab):
-    """Ids a latent never mixes in: what sampling never picks, and <eot> (it ends the thinking)."""
-    return torch.tensor(R.banned_ids(tok, model_vocab) + [tok.id(R.EOT)])
-
-
-def latent_encoder_batch(tok, parts, cfg):
-    """xe (B, Te) encoder ids, pe position ids, me induction mask (B, Te, Te), se (B, Te) the slots."""
-    rows = [latent_encoder_row(tok, p, cfg['latent_r']) for p in parts]
-    if max(len(ids) for ids, _ in rows) > cfg['block_size']:
-        raise ValueError(f"a Latent-SFT encoder row is longer than block_size {cfg['block_size']}: raise block_size")
-    xe = right_pad([ids for ids, _ in rows], tok.id(R.PAD), cfg['device'])
-    pe = right_pad([pos for _, pos in rows], 0, cfg['device'])
-    valid = right_pad([[1] * len(ids) for ids, _ in rows], 0, cfg['device']).bool()
-    se = xe == tok.id(R.LATENT)
-    return xe, pe, induction_mask(se, valid), se
-
-
-def latent_stage1_batch(tok, parts, cfg, model_vocab):
-    """The encoder batch, then the decoder's: xd, yd (no label where a slot comes next), pd positions,
-    md supervision mask, sd slots; and the ids latents may not use."""
-    rows = [latent_decoder_row(tok, p, cfg['latent_r']) for p in parts]
-    xd, yd, _ = R.collate([pair for pair, _, _, _ in rows], tok.id(R.PAD), cfg['device'], cfg['block_size'])
-    T, dev = xd.size(1), cfg['device']
-    role = right_pad([r[:-1] for _, r, _, _ in rows], LPAD, dev)[:, :T]  # x drops each row's last token
-    k = right_pad([kk[:-1] for _, _, kk, _ in rows], 0, dev)[:, :T]
-    pd = right_pad([p[:-1] for _, _, _, p in rows], 0, dev)[:, :T]
-    slot = tok.id(R.LATENT)
-    yd = yd.masked_fill(yd == slot, -1)  # the last token of a segment is followed by a slot: nothing to learn
-    return (*latent_encoder_batch(tok, parts, cfg), xd, yd, pd, supervision_mask(role, k), xd == slot,
-            latent_banned(tok, model_vocab).to(dev))
-
-
-def latent_encode(model, xe, pe, me, se, banned, k, temperature=1.0):
-    """The latents of every slot of the encoder batch, in row-major order: ids, alpha (M, k) each.
-    A slot's input is its segment's last token plus the learned <latent> embedding, at that token's
-    position: with the <latent> row at zero (latent_init_slot) the slot is nearly a replica of that
-    token (it only sees it twice, as that token and as itself), so the latents start as the CoT
-    model's next-token predictions and training refines them.
-    (A bare <latent> slot starts from a confident guess that carries no information, and its saturated
-    softmax passes almost no gradient: in our CPU runs such latents never became informative.)"""
-    emb = model.transformer.wte(xe)  # (B, Te, C)
-    last = model.transformer.wte(xe.roll(1, dims=1))  # the token before each slot: its segment's last
-    logits, _ = model(embeds=emb + last * se[..., None], pos=pe, attn_mask=me)  # (B, Te, V)
-    return R.latent_topk(logits[se] / temperature, k, banned)
-
-
-@torch.no_grad()
-def latent_init_slot(model, tok):
-    """Stage 1 from another method's weights: the <latent> row to zero, so that every slot starts as
-    (nearly) a replica of its segment's last token. (In a CoT checkpoint every unused special row has
-    been pushed the same way by the tied LM head: <latent>, <bot> and <eot> are one vector, norm ~3.)"""
-    model.transformer.wte.weight[tok.id(R.LATENT)].zero_()
-
-
-def latent_stage1_forward(model, batch, k, temperature=1.0):
-    """Decoder logits (B, Td, V) on the latents the encoder made; the gradient runs through z into the encoder."""
-    xe, pe, me, se, xd, yd, pd, md, sd, banned = batch
-    ids, alpha = latent_encode(model, xe, pe, me, se, banned, k, temperature)
-    z = R.soft_embedding(model.embed, ids, alpha)  # (M, C)
-    emb = model.transformer.wte(xd)  # (B, Td, C)
-    emb = emb.masked_scatter(sd[..., None].expand_as(emb), z.to(emb.dtype))  # slot j of the batch gets z_j
-    logits, _ = model(embeds=emb, pos=pd, attn_mask=md)
-    return logits
-
-
-def latent_stage1_accuracy(model, batch, tok, k, temperature=1.0):
-    """Stage 1's check: is the answer right when read from the latents the encoder made of the gold
-    CoT? Teacher-forced argmax from <eot> on, which is exactly greedy decoding of '### A <eos>'."""
-    logits = latent_stage1_forward(model, batch, k, temperature)
-    yd, banned = batch[5], batch[-1]
-    pred = logits.float().index_fill(-1, banned[banned != tok.id(R.EOT)], -float('inf')).argmax(-1)
-    answer = ((batch[4] == tok.id(R.EOT)).cumsum(1) > 0) & (yd != -1)  # (B, Td) positions from <eot> on
-    return ((pred == yd) | ~answer).all(1).float().mean().item()
-
-
-def latent_stage2_batch(tok, parts, cfg):
-    """Q \n <bot> | <latent>*N <eot> ### A <eos> from (question, steps, answer, (ids, alpha)) parts:
-    x, y (CE labels: <eot> and the answer), the slots, kl_at (the positions that predict a latent:
-    <bot> and z1..z(N-1)), and the soft labels ids, alpha (M, k) in row-major order."""
-    slot = tok.id(R.LATENT)
-    pairs = []
-    for q, steps, answer, (ids, _) in parts:
-        prompt, target = R.layout(tok, (q, steps, answer), 'latent', n_steps=0, bot=True)
-        pairs.append((prompt, [slot] * len(ids) + [tok.id(R.EOT)] + target))
-    x, y, _ = R.collate(pairs, tok.id(R.PAD), cfg['device'], cfg['block_size'])
-    kl_at = y == slot
-    ids = torch.cat([p[3][0] for p in parts]).to(cfg['device'])
-    alpha = torch.cat([p[3][1] for p in parts]).to(cfg['device'])
-    return x, y.masked_fill(kl_at, -1), x == slot, kl_at, ids, alpha
-
-
-def latent_kl(logits, ids, alpha):
-    """Mean over latents of KL(alpha || softmax(logits)), alpha living on its k ids. (M, V), (M, k), (M, k)."""
-    logp = logits.float().log_softmax(-1).gather(-1, ids)  # (M, k)
-    return (torch.special.xlogy(alpha, alpha) - alpha * logp).sum() / max(ids.size(0), 1)
-
-
-def latent_stage2_losses(model, x, y, is_slot, kl_at, ids, alpha):
-    """(KL, CE), unweighted. The inputs at the slots are the stage-1 latents (teacher forcing)."""
-    emb = model.transformer.wte(x)  # (B, T, C)
-    z = R.soft_embedding(model.embed, ids, alpha)  # (M, C)
-    emb = emb.masked_scatter(is_slot[..., None].expand_as(emb), z.to(emb.dtype))
-    logits, _ = model(embeds=emb)  # right padding only: plain causal attention
-    ce = F.cross_entropy(logits.flatten(0, 1).float(), y.flatten(), ignore_index=-1)
-    return latent_kl(logits[kl_at], ids, alpha), ce
-
-
-def latent_loss(model, batch, cfg):
-    if cfg['latent_stage'] == 1:
-        logits = latent_stage1_forward(model, batch, cfg['latent_topk'], cfg['latent_temperature'])
-        return F.cross_entropy(logits.flatten(0, 1).float(), batch[5].flatten(), ignore_index=-1)
-    kl, ce = latent_stage2_losses(model, *batch)
-    return cfg['latent_kl_weight'] * kl + cfg['latent_ce_weight'] * ce
-
-
-def latent_fingerprint(examples):
-    """Which examples a labels file belongs to (questions and steps, in order)."""
-    return hashlib.sha1(json.dumps([(ex['question'], ex['steps']) for ex in examples]).encode()).hexdigest()
-
-
-@torch.no_grad()
-def latent_make_labels(model, parts, tok, cfg):
-    """Stage 1's product: the latents of every example, flat: ids (M, k) int32, alpha (M, k), counts (n,)."""
-    banned = latent_banned(tok, model.config.vocab_size).to(cfg['device'])
-    ids, alphas, counts = [], [], []
-    for i in range(0, len(parts), cfg['batch_size']):
-        xe, pe, me, se = latent_encoder_batch(tok, parts[i:i + cfg['batch_size']], cfg)
-        a, w = latent_encode(model, xe, pe, me, se, banned, cfg['latent_topk'], cfg['latent_temperature'])
-        ids.append(a.int().cpu())
-        alphas.append(w.float().cpu())
-        counts += se.sum(1).tolist()
-    return {'ids': torch.cat(ids), 'alpha': torch.cat(alphas), 'counts': torch.tensor(counts)}
-
-
-def latent_save_labels(model, tok, cfg, ctx, train, valid):
-    """At the end of stage 1: soft labels of the first latent_label_examples train examples and of the
-    valid split (stage 2's valid loss), to out_dir/latent_labels.pt. train, valid: (examples, parts)."""
-    n = cfg['latent_label_examples'] or len(train[0])
-    model.eval()
-    with ctx:
-        labels = {'train': latent_make_labels(model, train[1][:n], tok, cfg),
-                  'valid': latent_make_labels(model, valid[1], tok, cfg)}
-    labels.update(dataset=cfg['dataset'], latent_r=cfg['latent_r'], latent_topk=cfg['latent_topk'],
-                  fingerprint={'train': latent_fingerprint(train[0][:n]), 'valid': latent_fingerprint(valid[0])})
-    path = os.path.join(cfg['out_dir'], 'latent_labels.pt')
-    R.save_checkpoint(path, labels)
-    print(f"wrote the soft labels of {n:,} train and {len(valid[0]):,} valid examples "
-          f"({len(labels['train']['ids']):,} latents) to {path}")
-
-
-def latent_labels_path(cfg, ckpt):
-    """Where stage 2 reads its labels: latent_labels if set, else beside the checkpoint it starts from
-    (when resuming: the path the run recorded)."""
-    if cfg['latent_labels']:
-        return cfg['latent_labels']
-    if cfg['init_from'] == 'resume':
-        return ckpt['config']['latent_labels']
-    src = cfg['init_from']
-    return os.path.join(src if os.path.isdir(src) else os.path.dirname(src), 'latent_labels.pt')
-
-
-def latent_attach(parts, labels):
-    """(question, steps, answer, (ids, alpha)) per example, its latents' soft labels appended."""
-    ends = labels['counts'].cumsum(0).tolist()
-    return [p + ((labels['ids'][s:e].long(), labels['alpha'][s:e]),) for p, s, e in zip(parts, [0] + ends[:-1], ends)]
-
-
-def latent_load_labels(path, cfg, train, valid):
-    """Stage 2's (train parts, valid parts) with the stage-1 labels attached; train keeps only the
-    labelled examples. train, valid: (examples, parts). Clear errors when the labels are missing or
-    belong to other data."""
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"no Latent-SFT soft labels at {path}: stage 1 (latent_stage=1) writes them to its "
-                                f"out_dir when it ends; start stage 2 from that checkpoint or set latent_labels")
-    labels = torch.load(path, map_location='cpu', weights_only=True)
-    n = len(labels['train']['counts'])
-    if (labels['dataset'] != cfg['dataset'] or labels['fingerprint']['train'] != latent_fingerprint(train[0][:n])
-            or labels['fingerprint']['valid'] != latent_fingerprint(valid[0])):
-        raise ValueError(f"{path} holds the soft labels of other examples than data/{cfg['dataset']}: rerun stage 1")
-    if labels['latent_topk'] != cfg['latent_topk']:
-        raise ValueError(f"{path} has top-{labels['latent_topk']} latents; set latent_topk={labels['latent_topk']}")
-    print(f"soft labels from {path}: {n:,} train examples, r = {labels['latent_r']}, "
-          f"{len(labels['train']['ids']) / n:.2f} latents per example")
-    return latent_attach(train[1][:n], labels['train']), latent_attach(valid[1], labels['valid'])
-
-
-# -----------------------------------------------------------------------------
 # the loop's helpers
 
 def get_batch(split_parts, tok, generator, cfg, stage=0):
@@ -395,10 +117,8 @@ def get_batch(split_parts, tok, generator, cfg, stage=0):
     pad = tok.id(R.PAD)
     if cfg['method'] == 'codi':
         return codi.codi_batch(tok, parts, cfg)
-    if cfg['method'] == 'latent' and cfg['latent_stage'] == 1:
-        return latent_stage1_batch(tok, parts, cfg, R.padded_vocab(tok))
     if cfg['method'] == 'latent':
-        return latent_stage2_batch(tok, parts, cfg)
+        return latent_sft.latent_batch(tok, parts, cfg)
     if cfg['method'] == 'coconut':
         return coconut.coconut_batch(tok, parts, cfg, stage, generator)
     pairs = sft_pairs(tok, parts, cfg['method'], cfg['n_pause'])
@@ -411,7 +131,7 @@ def compute_loss(model, batch, cfg):
     if cfg['method'] == 'codi':
         return codi.codi_loss(model, batch, cfg)
     if cfg['method'] == 'latent':
-        return latent_loss(model, batch, cfg)
+        return latent_sft.latent_loss(model, batch, cfg)
     return sft_loss(model, *batch)
 
 
@@ -490,8 +210,8 @@ def evaluate(model, valid_parts, valid_examples, tok, cfg, ctx, stage):
     out = {'val_loss': sum(losses) / len(losses)}
     if cfg['eval_examples'] and cfg['method'] == 'latent' and cfg['latent_stage'] == 1:  # nothing to decode yet
         with ctx:
-            batch = latent_stage1_batch(tok, valid_parts[:cfg['eval_examples']], cfg, R.padded_vocab(tok))
-            out['val_acc'] = latent_stage1_accuracy(model, batch, tok, cfg['latent_topk'], cfg['latent_temperature'])
+            batch = latent_sft.latent_stage1_batch(tok, valid_parts[:cfg['eval_examples']], cfg, R.padded_vocab(tok))
+            out['val_acc'] = latent_sft.latent_stage1_accuracy(model, batch, tok, cfg['latent_topk'], cfg['latent_temperature'])
     elif cfg['eval_examples']:
         with ctx:
             res = decode_and_score(model, tok, {'config': cfg, 'stage': stage}, valid_examples[:cfg['eval_examples']],
@@ -565,10 +285,10 @@ def main():
     model, ckpt = load_weights(cfg_run, tok)
     model.to(dev)
     if method == 'latent' and latent_stage == 1 and ckpt is None:
-        latent_init_slot(model, tok)
+        latent_sft.latent_init_slot(model, tok)
     if method == 'latent' and latent_stage == 2:  # the examples now carry their stage-1 soft labels
-        cfg['latent_labels'] = cfg_run['latent_labels'] = latent_labels_path(cfg, ckpt)  # recorded for resuming
-        train_parts, valid_parts = latent_load_labels(cfg['latent_labels'], cfg, (train_examples, train_parts),
+        cfg['latent_labels'] = cfg_run['latent_labels'] = latent_sft.latent_labels_path(cfg, ckpt)  # recorded for resuming
+        train_parts, valid_parts = latent_sft.latent_load_labels(cfg['latent_labels'], cfg, (train_examples, train_parts),
                                                       (valid_examples, valid_parts))
     print(f"{model.get_num_params() / 1e6:.2f}M parameters (non-embedding)")
     optimizer = model.configure_optimizers(weight_decay, learning_rate, (beta1, beta2), device_type)
@@ -648,7 +368,7 @@ def main():
             t0, tokens = time.time(), 0
         iter_num += 1
     if master and method == 'latent' and latent_stage == 1:  # stage 1's product: the targets of stage 2
-        latent_save_labels(raw_model, tok, cfg_run, ctx, (train_examples, train_parts), (valid_examples, valid_parts))
+        latent_sft.latent_save_labels(raw_model, tok, cfg_run, ctx, (train_examples, train_parts), (valid_examples, valid_parts))
     if world > 1:
         import torch.distributed as dist
         dist.destroy_process_group()

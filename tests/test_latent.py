@@ -3,9 +3,9 @@ stages agreeing with each other, the soft labels file, and batched latent decodi
 import pytest
 import torch
 
+import latent_sft
 import reasoning as R
 import sample as S
-import train as T
 
 TOK = R.WordTokenizer([str(i) for i in range(10)])
 CFG = dict(method='latent', latent_stage=1, latent_r=2, latent_topk=4, latent_temperature=1.0, latent_kl_weight=1.0, latent_ce_weight=1.0,
@@ -74,7 +74,7 @@ def names_of(ids, slot_name):
 
 
 def test_masks_and_positions_entry_by_entry():
-    xe, pe, me, se, xd, yd, pd, md, sd, banned = T.latent_stage1_batch(TOK, [PARTS], CFG, 64)
+    xe, pe, me, se, xd, yd, pd, md, sd, banned = latent_sft.latent_stage1_batch(TOK, [PARTS], CFG, 64)
     assert ' '.join(names_of(xe[0].tolist(), 'L')) == '1 2 3 4 \\n 1 \\n L1 3 \\n L2 6 \\n L3'
     assert_mask(me[0], INDUCTION)
     # CoT tokens keep their CoT positions; a slot shares the position of its segment's last token
@@ -92,9 +92,9 @@ def test_masks_of_a_padded_batch_match_each_row_alone():
     short = R.encode_parts(TOK, {'question': '5', 'steps': [], 'answer': '5'})  # no CoT, no latent
     odd = R.encode_parts(TOK, {'question': '7 7', 'steps': ['7', '4'], 'answer': '4'})
     cfg = {**CFG, 'latent_r': 3}  # '7 \n 4' + '\n': a shorter last segment
-    batch = T.latent_stage1_batch(TOK, [PARTS, short, odd], cfg, 64)
+    batch = latent_sft.latent_stage1_batch(TOK, [PARTS, short, odd], cfg, 64)
     for b, p in enumerate([PARTS, short, odd]):
-        alone = T.latent_stage1_batch(TOK, [p], cfg, 64)
+        alone = latent_sft.latent_stage1_batch(TOK, [p], cfg, 64)
         for i in (0, 1, 4, 5, 6):  # ids, positions, labels: the row alone, then padding
             n = alone[i].size(1)
             assert torch.equal(batch[i][b, :n], alone[i][0])
@@ -102,7 +102,7 @@ def test_masks_of_a_padded_batch_match_each_row_alone():
             n = alone[i].size(1)
             assert torch.equal(batch[i][b, :n, :n], alone[i][0])
     seven, nl, four = TOK.id('7'), TOK.id('\n'), TOK.id('4')
-    assert [T.latent_segments(p[1], 3) for p in (short, odd)] == [[], [[seven, nl, four], [nl]]]
+    assert [latent_sft.latent_segments(p[1], 3) for p in (short, odd)] == [[], [[seven, nl, four], [nl]]]
 
 
 def test_alpha_and_z():
@@ -110,7 +110,7 @@ def test_alpha_and_z():
     logits = torch.randn(5, 64)
     banned = [0, 1, 2, 40]
     logits[:, 40] = 100.0  # the largest logit, but banned
-    ids, alpha = R.latent_topk(logits, 10, banned)
+    ids, alpha = latent_sft.latent_topk(logits, 10, banned)
     assert ids.shape == alpha.shape == (5, 10)
     torch.testing.assert_close(alpha.sum(-1), torch.ones(5))
     assert not bool(torch.isin(ids, torch.tensor(banned)).any())
@@ -118,7 +118,7 @@ def test_alpha_and_z():
     assert torch.equal(ids, kept)
     torch.testing.assert_close(alpha, logits.gather(-1, ids).softmax(-1))  # softmax over the kept logits only
     E = torch.randn(64, 8)
-    z = R.soft_embedding(E, ids, alpha)
+    z = latent_sft.soft_embedding(E, ids, alpha)
     for m in range(5):
         dense = torch.zeros(64).index_add(0, ids[m], alpha[m])  # alpha as a (V,) vector, zero off the kept ids
         torch.testing.assert_close(z[m], dense @ E, rtol=1e-6, atol=1e-6)
@@ -140,16 +140,16 @@ def test_kl_is_zero_when_the_model_reproduces_its_labels(tiny_model):
     with torch.no_grad():
         prompt, _ = R.layout(TOK, PARTS, 'latent', n_steps=0, bot=True)
         labels = own_labels(tiny_model, prompt, 3)
-        batch = T.latent_stage2_batch(TOK, [PARTS + (labels,)], CFG)
-        kl, ce = T.latent_stage2_losses(tiny_model, *batch)
+        batch = latent_sft.latent_stage2_batch(TOK, [PARTS + (labels,)], CFG)
+        kl, ce = latent_sft.latent_stage2_losses(tiny_model, *batch)
         assert abs(kl.item()) < 1e-5 and ce.item() > 0
         other = (labels[0], labels[1].roll(1, dims=-1))  # the same ids, other weights
-        kl, _ = T.latent_stage2_losses(tiny_model, *T.latent_stage2_batch(TOK, [PARTS + (other,)], CFG))
+        kl, _ = latent_sft.latent_stage2_losses(tiny_model, *latent_sft.latent_stage2_batch(TOK, [PARTS + (other,)], CFG))
         assert kl.item() > 0.01
     logits = torch.randn(4, 64)  # and directly: labels on k ids, a model with the same mass there
-    ids, alpha = R.latent_topk(logits, 3)
+    ids, alpha = latent_sft.latent_topk(logits, 3)
     model_logits = torch.full((4, 64), -1e4).scatter(-1, ids, alpha.log())
-    assert abs(T.latent_kl(model_logits, ids, alpha).item()) < 1e-6
+    assert abs(latent_sft.latent_kl(model_logits, ids, alpha).item()) < 1e-6
 
 
 def test_stage2_loss_is_the_formula(tiny_model):
@@ -159,8 +159,8 @@ def test_stage2_loss_is_the_formula(tiny_model):
     for n in (3, 1):  # random top-4 labels
         ids = torch.stack([torch.randperm(19)[:4] for _ in range(n)])
         labels.append((ids, torch.randn(n, 4).softmax(-1)))
-    batch = T.latent_stage2_batch(TOK, [p + (lab,) for p, lab in zip(parts, labels)], CFG)
-    loss = T.latent_loss(tiny_model, batch, {**CFG, 'latent_stage': 2, 'latent_kl_weight': 0.3, 'latent_ce_weight': 2.0})
+    batch = latent_sft.latent_stage2_batch(TOK, [p + (lab,) for p, lab in zip(parts, labels)], CFG)
+    loss = latent_sft.latent_loss(tiny_model, batch, {**CFG, 'latent_stage': 2, 'latent_kl_weight': 0.3, 'latent_ce_weight': 2.0})
     E, kls, ces = tiny_model.embed, [], []
     for (q, _, answer), (ids, alpha) in zip(parts, labels):  # by hand: Q \n <bot> z.. <eot> ### A <eos>, one row
         prompt = q + [TOK.id(R.BOT)]
@@ -180,22 +180,22 @@ def test_stage2_loss_is_the_formula(tiny_model):
 def test_stage1_decoder_computes_what_stage2_computes(tiny_model):
     """The supervision mask and positions make the latents and the answer of the stage-1 decoder compute
     exactly what the stage-2 sequence computes with the same latents; segments are side branches."""
-    batch = T.latent_stage1_batch(TOK, [PARTS], CFG, 64)
+    batch = latent_sft.latent_stage1_batch(TOK, [PARTS], CFG, 64)
     with torch.no_grad():
-        logits = T.latent_stage1_forward(tiny_model, batch, CFG['latent_topk'])
+        logits = latent_sft.latent_stage1_forward(tiny_model, batch, CFG['latent_topk'])
         xe, pe, me, se, xd, yd, pd, md, sd, banned = batch
-        ids, alpha = T.latent_encode(tiny_model, xe, pe, me, se, banned, CFG['latent_topk'])
-        x2, *_ = T.latent_stage2_batch(TOK, [PARTS + ((ids, alpha),)], CFG)
+        ids, alpha = latent_sft.latent_encode(tiny_model, xe, pe, me, se, banned, CFG['latent_topk'])
+        x2, *_ = latent_sft.latent_stage2_batch(TOK, [PARTS + ((ids, alpha),)], CFG)
         emb = tiny_model.embed[x2[0]].clone()
-        emb[x2[0] == TOK.id(R.LATENT)] = R.soft_embedding(tiny_model.embed, ids, alpha)
+        emb[x2[0] == TOK.id(R.LATENT)] = latent_sft.soft_embedding(tiny_model.embed, ids, alpha)
         logits2, _ = tiny_model(embeds=emb[None])
     keep = [i for i, n in enumerate(names_of(xd[0].tolist(), 'z')) if n[0] == 'z' or i < 6 or i >= 13]
     torch.testing.assert_close(logits[0, keep], logits2[0], rtol=1e-5, atol=1e-5)
 
 
 def test_encoder_reads_the_cot_as_the_cot_model_and_trains_through_z(tiny_model):
-    xe, pe, me, se, *rest = batch = T.latent_stage1_batch(TOK, [PARTS], CFG, 64)
-    T.latent_init_slot(tiny_model, TOK)
+    xe, pe, me, se, *rest = batch = latent_sft.latent_stage1_batch(TOK, [PARTS], CFG, 64)
+    latent_sft.latent_init_slot(tiny_model, TOK)
     with torch.no_grad():
         enc, _ = tiny_model(xe, pos=pe, attn_mask=me)
         x, _, _ = R.collate([R.layout(TOK, PARTS, 'cot')], TOK.id(R.PAD), 'cpu', 64)
@@ -203,25 +203,25 @@ def test_encoder_reads_the_cot_as_the_cot_model_and_trains_through_z(tiny_model)
         torch.testing.assert_close(enc[0, ~se[0]], cot[0, :int((~se[0]).sum())], rtol=1e-5, atol=1e-5)
         # with the <latent> row at zero a slot reads like its segment's last token (which it sees twice,
         # as that token and as itself): alpha is about the CoT model's next-token distribution there
-        ids, alpha = T.latent_encode(tiny_model, xe, pe, me, se, rest[-1], CFG['latent_topk'])
+        ids, alpha = latent_sft.latent_encode(tiny_model, xe, pe, me, se, rest[-1], CFG['latent_topk'])
         last = torch.tensor([6, 8, 10])  # the '\n' that ends each segment
-        ref_ids, ref_alpha = R.latent_topk(cot[0, last], CFG['latent_topk'], rest[-1])
+        ref_ids, ref_alpha = latent_sft.latent_topk(cot[0, last], CFG['latent_topk'], rest[-1])
         assert torch.equal(ids, ref_ids)
         torch.testing.assert_close(alpha, ref_alpha, rtol=0, atol=0.02)
-        ids2, alpha2 = T.latent_encode(tiny_model, xe, pe, me, se, rest[-1], CFG['latent_topk'], temperature=2.0)
+        ids2, alpha2 = latent_sft.latent_encode(tiny_model, xe, pe, me, se, rest[-1], CFG['latent_topk'], temperature=2.0)
         assert torch.equal(ids2, ids)  # a temperature softens alpha, it keeps the ids
         torch.testing.assert_close(alpha2, (alpha.log() / 2).softmax(-1), rtol=1e-5, atol=1e-6)
     # the <latent> input embedding is only read by the encoder at the slots: a gradient there came through z
     tiny_model.zero_grad()
-    T.latent_loss(tiny_model, batch, CFG).backward()
+    latent_sft.latent_loss(tiny_model, batch, CFG).backward()
     assert tiny_model.embed.grad[TOK.id(R.LATENT)].abs().sum() > 0
 
 
 def test_stage1_accuracy_is_greedy_exact_match(tiny_model):
-    batch = T.latent_stage1_batch(TOK, [PARTS], CFG, 64)
-    acc = T.latent_stage1_accuracy(tiny_model, batch, TOK, CFG['latent_topk'])
+    batch = latent_sft.latent_stage1_batch(TOK, [PARTS], CFG, 64)
+    acc = latent_sft.latent_stage1_accuracy(tiny_model, batch, TOK, CFG['latent_topk'])
     with torch.no_grad():
-        logits = T.latent_stage1_forward(tiny_model, batch, CFG['latent_topk'])[0]
+        logits = latent_sft.latent_stage1_forward(tiny_model, batch, CFG['latent_topk'])[0]
     pred = logits[13:16, :19].clone()  # from <eot> on: predicts ### 0 <eos>
     pred[:, [TOK.id(R.PAD), TOK.id(R.LATENT)]] = -float('inf')
     assert acc == float(pred.argmax(-1).tolist() == [TOK.id(R.MARKER), TOK.id('0'), TOK.eos_id])
@@ -242,10 +242,10 @@ QUESTIONS = ['1 2 3', '4', '5 6 7 8 9 0', '2 2', '9 8 7']
 def test_batched_latent_decoding_equals_single(stopping_model):
     prompts = [R.question_prompt(TOK, CKPT, q) for q in QUESTIONS]
     assert all(p[-1] == TOK.id(R.BOT) for p in prompts)
-    batched = S.latent_generate(stopping_model, TOK, prompts, 8, 4, 6)
+    batched = latent_sft.latent_generate(stopping_model, TOK, prompts, 8, 4, 6)
     steps = [o.count(TOK.id(R.LATENT)) for o in batched]
     assert len(set(steps)) >= 3 and max(steps) == 6  # rows stop at different steps, one at the budget
-    assert batched == [S.latent_generate(stopping_model, TOK, [p], 8, 4, 6)[0] for p in prompts]
+    assert batched == [latent_sft.latent_generate(stopping_model, TOK, [p], 8, 4, 6)[0] for p in prompts]
     for out, n in zip(batched, steps):
         assert out[:n + 1] == [TOK.id(R.LATENT)] * n + [TOK.id(R.EOT)]
     # the checkpoint's method picks the decoder; latent steps count as generated tokens
@@ -262,7 +262,7 @@ def test_latent_decoding_equals_a_naive_rollout(stopping_model, question):
     top-k mixture of the last logits, thinking stops when the argmax is <eot> (or at the budget),
     then the answer is greedy."""
     prompt = R.question_prompt(TOK, CKPT, question)
-    out = S.latent_generate(stopping_model, TOK, [prompt], 8, 4, 6)[0]
+    out = latent_sft.latent_generate(stopping_model, TOK, [prompt], 8, 4, 6)[0]
     n, E, eot = out.count(TOK.id(R.LATENT)), stopping_model.embed, TOK.id(R.EOT)
     argmax = lambda logits: R.sample_next(logits[None], banned=R.banned_ids(TOK, 64)).item()
     with torch.no_grad():
@@ -271,8 +271,8 @@ def test_latent_decoding_equals_a_naive_rollout(stopping_model, question):
             logits = stopping_model(embeds=torch.stack(embs)[None])[0][0, -1]
             assert (argmax(logits) == eot) == (j == n) or (j == n == 6)  # at the budget <eot> is forced
             if j < n:
-                ids, alpha = R.latent_topk(logits, 4, R.banned_ids(TOK, 64) + [eot])
-                embs.append(R.soft_embedding(E, ids, alpha))
+                ids, alpha = latent_sft.latent_topk(logits, 4, R.banned_ids(TOK, 64) + [eot])
+                embs.append(latent_sft.soft_embedding(E, ids, alpha))
         embs.append(E[eot])
         for t in out[n + 1:]:  # the answer, greedy
             logits = stopping_model(embeds=torch.stack(embs)[None])[0][0, -1]
@@ -282,11 +282,11 @@ def test_latent_decoding_equals_a_naive_rollout(stopping_model, question):
 
 def test_effective_parallelism(stopping_model):
     a = torch.tensor([0.5, 0.25, 0.25])
-    assert S.effective_parallelism(a, ['x', 'x', 'x']) == pytest.approx(1.0)
-    assert S.effective_parallelism(torch.full((4,), 0.25), ['a', 'b', 'c', 'd']) == pytest.approx(4.0)
-    assert S.effective_parallelism(a, ['x', 'y', 'y']) == pytest.approx(2.0)  # two paths, half the mass each
-    probe = S.probe_latents(stopping_model, TOK, CKPT, '1 2 3', max_new_tokens=8)
-    n = S.latent_generate(stopping_model, TOK, [R.question_prompt(TOK, CKPT, '1 2 3')], 8, 4, 6)[0].count(TOK.id(R.LATENT))
+    assert latent_sft.effective_parallelism(a, ['x', 'x', 'x']) == pytest.approx(1.0)
+    assert latent_sft.effective_parallelism(torch.full((4,), 0.25), ['a', 'b', 'c', 'd']) == pytest.approx(4.0)
+    assert latent_sft.effective_parallelism(a, ['x', 'y', 'y']) == pytest.approx(2.0)  # two paths, half the mass each
+    probe = latent_sft.probe_latents(stopping_model, TOK, CKPT, '1 2 3', max_new_tokens=8)
+    n = latent_sft.latent_generate(stopping_model, TOK, [R.question_prompt(TOK, CKPT, '1 2 3')], 8, 4, 6)[0].count(TOK.id(R.LATENT))
     assert len(probe) == n and all(len(top) == 4 and 1.0 <= n_eff <= 4.0 + 1e-9 for top, n_eff in probe)
 
 
@@ -294,16 +294,16 @@ def test_soft_labels_file(tmp_path, tiny_model):
     examples = [EXAMPLE, {'question': '9 9', 'steps': ['9'], 'answer': '8'}, {'question': '3', 'steps': [], 'answer': '3'}]
     parts = [R.encode_parts(TOK, ex) for ex in examples]
     cfg = {**CFG, 'out_dir': str(tmp_path), 'latent_label_examples': 2, 'latent_labels': '', 'init_from': str(tmp_path)}
-    T.latent_save_labels(tiny_model, TOK, cfg, torch.no_grad(), (examples, parts), (examples[:1], parts[:1]))
-    path = T.latent_labels_path(cfg, None)
-    train, valid = T.latent_load_labels(path, cfg, (examples, parts), (examples[:1], parts[:1]))
+    latent_sft.latent_save_labels(tiny_model, TOK, cfg, torch.no_grad(), (examples, parts), (examples[:1], parts[:1]))
+    path = latent_sft.latent_labels_path(cfg, None)
+    train, valid = latent_sft.latent_load_labels(path, cfg, (examples, parts), (examples[:1], parts[:1]))
     assert len(train) == 2 and [len(p[3][0]) for p in train] == [3, 1] and len(valid) == 1
-    xe, pe, me, se = T.latent_encoder_batch(TOK, parts[:1], cfg)
+    xe, pe, me, se = latent_sft.latent_encoder_batch(TOK, parts[:1], cfg)
     with torch.no_grad():
-        ids, alpha = T.latent_encode(tiny_model, xe, pe, me, se, T.latent_banned(TOK, 64), 4)
+        ids, alpha = latent_sft.latent_encode(tiny_model, xe, pe, me, se, latent_sft.latent_banned(TOK, 64), 4)
     assert torch.equal(train[0][3][0], ids) and torch.allclose(train[0][3][1], alpha)
     with pytest.raises(FileNotFoundError, match='stage 1'):
-        T.latent_load_labels(str(tmp_path / 'nothing.pt'), cfg, (examples, parts), (examples[:1], parts[:1]))
+        latent_sft.latent_load_labels(str(tmp_path / 'nothing.pt'), cfg, (examples, parts), (examples[:1], parts[:1]))
     other = [{**ex, 'question': '1 ' + ex['question']} for ex in examples]
     with pytest.raises(ValueError, match='other examples'):
-        T.latent_load_labels(path, cfg, (other, parts), (other[:1], parts[:1]))
+        latent_sft.latent_load_labels(path, cfg, (other, parts), (other[:1], parts[:1]))
