@@ -4,8 +4,8 @@ import shutil
 import pytest
 import torch
 
+import power_sampling
 import reasoning as R
-import sample as S
 
 TOK = R.WordTokenizer([str(i) for i in range(10)])
 
@@ -23,7 +23,7 @@ def test_compiled_decode_equals_eager_without_recompiling(tiny_model):
         pytest.skip('torch.compile on CPU (Inductor) needs a C++ compiler')
     prompts = [[7, 8, 9, 10], [11, 12]]  # left padding in the batch
     eager = R.generate(tiny_model, NoStop(), prompts, 50)
-    power = lambda: S.power_generate(tiny_model, TOK, prompts, 12, 4.0, 4, 2, seeds=torch.arange(2))[0]
+    power = lambda: power_sampling.power_generate(tiny_model, TOK, prompts, 12, 4.0, 4, 2, seeds=torch.arange(2))[0]
     power_eager = power()
     dynamo.reset()
     dynamo.utils.counters.clear()

@@ -1,11 +1,12 @@
-"""Power sampling (sample.py, section "Power sampling"): exact by enumeration on a tiny GPT, with EOS
-and without; the sign of the ratio; alpha = 1 is plain sampling; seeds, and batched chains equal
-single chains; pass@k. CPU, offline, about half a minute."""
+"""Power sampling (power_sampling.py): exact by enumeration on a tiny GPT, with EOS and without; the
+one-chain reference and the batched sampler agree; the sign of the ratio; alpha = 1 is plain sampling;
+seeds, and batched chains equal single chains; pass@k. CPU, offline, about half a minute."""
 import itertools
 import json
 
 import torch
 
+import power_sampling
 import reasoning as R
 import sample as S
 from model import GPT, GPTConfig, KVCache
@@ -57,7 +58,7 @@ class Toy:
         for n in range(self.T):
             prefixes = list(itertools.product(self.words(), repeat=n))
             logits, _ = self.model(torch.tensor([PROMPT + list(pr) for pr in prefixes]))
-            logp, logq = S.power_logprobs(logits[:, -1], self.alpha, R.banned_ids(self.tok, 6))
+            logp, logq = power_sampling.power_logprobs(logits[:, -1], self.alpha, R.banned_ids(self.tok, 6))
             tree.update({pr: (a.double(), b.double()) for pr, a, b in zip(prefixes, logp, logq)})
         return tree
 
@@ -118,7 +119,7 @@ class Toy:
         return torch.tensor([out.get(o, 0.0) for o in self.outs], dtype=torch.double)
 
     def power(self, block, steps, alpha=None):
-        return S.power_generate(self.model, self.tok, [PROMPT], self.T, alpha or self.alpha, block, steps,
+        return power_sampling.power_generate(self.model, self.tok, [PROMPT], self.T, alpha or self.alpha, block, steps,
                                 num_samples=ROWS, seeds=torch.arange(ROWS))
 
     def tv(self, target, rows):
@@ -174,6 +175,20 @@ def test_every_step_count_matches_the_exact_algorithm():
     assert 0.5 * (toy.algorithm(4, 1000) - toy.p_alpha).abs().sum() < 1e-4  # one block is exact
 
 
+def test_reference_and_batched_samplers_agree():
+    """The one-chain reference (power_sample_reference) and the batched sampler, with EOS, over two
+    blocks of 2 tokens with 3 MH steps each, where the exact distribution of the algorithm is 0.27 in
+    TV from q: both are within the Monte Carlo floor of it (500 reference chains: a few seconds)."""
+    toy, n = Toy(eos=True), 500
+    exact = toy.algorithm(2, 3)
+    assert 0.5 * (exact - toy.q_seq).abs().sum() > 3 * mc_floor(exact, n)  # the MH steps show at this n
+    g = torch.Generator().manual_seed(0)
+    ref = [power_sampling.power_sample_reference(toy.model, toy.tok, PROMPT, toy.T, toy.alpha, 2, 3, g) for _ in range(n)]
+    assert toy.tv(exact, ref) < mc_floor(exact, n)
+    rows, _ = toy.power(2, 3)
+    assert toy.tv(exact, rows) < mc_floor(exact, ROWS)
+
+
 def test_official_eos_rule_is_far_from_p_alpha():
     """The official code's rule, exactly: position uniform in the state's length, the proposal stops at
     EOS or at the state's length (never longer), the ratio over the proposal's length only. On the
@@ -208,7 +223,7 @@ def test_log_ratio_sign_and_temperature(tiny_model):
     allowed[banned] = False
     p = logits[:, allowed].softmax(-1)  # p at temperature 1, computed apart
     for alpha in (1.0, 2.0, 4.0):
-        logp, logq = S.power_logprobs(logits, alpha, banned)
+        logp, logq = power_sampling.power_logprobs(logits, alpha, banned)
         assert torch.isinf(logp[:, ~allowed]).all() and torch.isinf(logq[:, ~allowed]).all()
         lhs = alpha * logp[:, allowed] - logq[:, allowed]
         torch.testing.assert_close(lhs, (p ** alpha).sum(-1, keepdim=True).log().expand_as(lhs), atol=1e-5, rtol=1e-5)
@@ -240,21 +255,21 @@ def test_seed_reproduces_and_batched_chains_equal_single_chains(tiny_model, monk
         tok = R.WordTokenizer([str(i) for i in range(10)])
         tok.eos_id = tok.eos_id if eos else -1
         seeds = torch.arange(100, 112)
-        rows, stats = S.power_generate(tiny_model, tok, prompts, 40, 4.0, 8, 4, num_samples=4, seeds=seeds)
+        rows, stats = power_sampling.power_generate(tiny_model, tok, prompts, 40, 4.0, 8, 4, num_samples=4, seeds=seeds)
         assert len(rows) == 12 and stats['fed'] == stats['drawn'] and stats['proposals'] > 40
         assert eos == all(r[-1] == tok.eos_id for r in rows) and all(0 < len(r) <= 40 for r in rows)
         for r in (0, 5, 11):
-            alone, _ = S.power_generate(tiny_model, tok, [prompts[r // 4]], 40, 4.0, 8, 4, seeds=seeds[r:r + 1])
+            alone, _ = power_sampling.power_generate(tiny_model, tok, [prompts[r // 4]], 40, 4.0, 8, 4, seeds=seeds[r:r + 1])
             assert alone[0] == rows[r]
         # a budget past block_size: capped to 64 - 5, the cache has no room to spare
-        rows, _ = S.power_generate(tiny_model, tok, prompts, 200, 4.0, 16, 2, num_samples=2, seeds=seeds[:6])
+        rows, _ = power_sampling.power_generate(tiny_model, tok, prompts, 200, 4.0, 16, 2, num_samples=2, seeds=seeds[:6])
         assert all(0 < len(r) <= 64 - 5 for r in rows) and (eos or max(len(r) for r in rows) == 59)
         banned = R.banned_ids(tok, 64)
         assert not any(t in banned for r in rows for t in r)
     assert min(calls.values()) > 0, calls  # the paths above were all taken
     g = lambda: torch.Generator().manual_seed(0)
-    a = S.power_generate(tiny_model, tok, prompts, 20, 4.0, 8, 4, num_samples=2, generator=g())
-    b = S.power_generate(tiny_model, tok, prompts, 20, 4.0, 8, 4, num_samples=2, generator=g())
+    a = power_sampling.power_generate(tiny_model, tok, prompts, 20, 4.0, 8, 4, num_samples=2, generator=g())
+    b = power_sampling.power_generate(tiny_model, tok, prompts, 20, 4.0, 8, 4, num_samples=2, generator=g())
     assert a == b
 
 
