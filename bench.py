@@ -12,8 +12,9 @@ import torch
 import coconut
 import codi
 import latent_sft
+import power_sampling
 import reasoning as R
-import sample as S
+import soft_thinking
 import train as T
 from model import GPT, GPTConfig
 
@@ -101,7 +102,7 @@ def bench_soft(model, tok):
     t_greedy = t_soft = float('inf')
     for _ in range(repeats):  # interleaved: a change of load on a shared machine hits both alike
         t_greedy = min(t_greedy, timed(lambda: R.generate(model, tok, prompts, new_tokens), 1))
-        t_soft = min(t_soft, timed(lambda: S.soft_generate(model, tok, prompts, -1, 'vanilla', new_tokens,
+        t_soft = min(t_soft, timed(lambda: soft_thinking.soft_generate(model, tok, prompts, -1, 'vanilla', new_tokens,
                                                            think_budget=new_tokens, cold_stop_steps=0), 1))
     return [('soft thinking / greedy: time per question', t_soft / t_greedy,
              f"batch {batch_size}, {new_tokens} steps: {1e3 * t_soft / batch_size:.0f} vs {1e3 * t_greedy / batch_size:.0f} ms")]
@@ -114,7 +115,7 @@ def bench_power(model, tok):
     prompts = torch.randint(2, vocab_size, (batch_size, prompt_len)).tolist()
     t_plain = timed(lambda: R.generate(model, tok, prompts, power_tokens))
     stats = {}
-    run = lambda: stats.update(S.power_generate(model, tok, prompts, power_tokens, alpha, mcmc_block, mcmc_steps,
+    run = lambda: stats.update(power_sampling.power_generate(model, tok, prompts, power_tokens, alpha, mcmc_block, mcmc_steps,
                                                 seeds=torch.arange(batch_size))[1])
     t_power = timed(run, power_repeats)
     T, B, N, K = power_tokens, mcmc_block, mcmc_steps, -(-power_tokens // mcmc_block)

@@ -8,6 +8,7 @@ import torch
 
 import reasoning as R
 import sample as S
+import soft_thinking
 from conftest import running_sum_example
 from model import GPT, GPTConfig
 
@@ -74,11 +75,11 @@ def record_calls(model):
     return calls
 
 
-@pytest.mark.parametrize('mode', S.SOFT_MODES)
+@pytest.mark.parametrize('mode', soft_thinking.SOFT_MODES)
 def test_soft_input_is_pi_at_E_on_the_kept_ids(tiny_model, mode):
     knobs = dict(temperature=0.8, top_k=5, top_p=0.9, min_p=0.01)
     calls, stats = record_calls(tiny_model), {}
-    S.soft_generate(tiny_model, TOK, prompts(), -1, mode, 12, generators=gens(range(3)), stats=stats, **knobs, **OFF)
+    soft_thinking.soft_generate(tiny_model, TOK, prompts(), -1, mode, 12, generators=gens(range(3)), stats=stats, **knobs, **OFF)
     assert stats['think_steps'] == [12] * 3  # every row thinks at every step (no end id -1, no <eos> as top-1)
     E = tiny_model.embed.detach()
     steps = [(calls[i - 1][1], x[:, 0]) for i, (x, _) in enumerate(calls) if x is not None]  # (logits before, input)
@@ -92,19 +93,19 @@ def test_soft_input_is_pi_at_E_on_the_kept_ids(tiny_model, mode):
             torch.testing.assert_close(w @ E[ids], x[n], atol=1e-5, rtol=0)
             assert w.min() > -1e-4 and abs(w.sum() - 1) < 1e-4
         if mode == 'vanilla':  # pi = p, and the input is exactly pi @ E
-            pi = S.soft_weights(logits, 'vanilla', banned=BANNED, **knobs)
+            pi = soft_thinking.soft_weights(logits, 'vanilla', banned=BANNED, **knobs)
             torch.testing.assert_close(pi.sum(-1), torch.ones(3))
             assert (pi[~kept] == 0).all()
             torch.testing.assert_close(x, pi @ E, atol=1e-6, rtol=0)
 
 
-@pytest.mark.parametrize('mode', S.SOFT_MODES)
+@pytest.mark.parametrize('mode', soft_thinking.SOFT_MODES)
 def test_top_k_1_is_greedy_token_for_token(cot_model, mode):
     greedy = R.generate(cot_model, TOK, cot_prompts(), 30)
     assert all(END in row and row[-1] == TOK.eos_id for row in greedy)  # steps, '### A <eos>'
     stats = {}
-    soft = S.soft_generate(cot_model, TOK, cot_prompts(), END, mode, 30, top_k=1, generators=gens(range(3)),
-                           stats=stats, **OFF)
+    soft = soft_thinking.soft_generate(cot_model, TOK, cot_prompts(), END, mode, 30, top_k=1, generators=gens(range(3)),
+                                       stats=stats, **OFF)
     assert soft == greedy
     assert stats['think_steps'] == [row.index(END) for row in greedy]
 
@@ -114,7 +115,7 @@ def test_coconut_prompts_run_their_thoughts_then_think_softly(tiny_model):
     thinking covers the steps written after them; with top-k = 1 it is Coconut's greedy decoding."""
     latent = [TOK.id(R.BOT)] + [TOK.id(R.LATENT)] * 3 + [TOK.id(R.EOT)]
     coconut = [p + latent for p in prompts()]
-    soft = S.soft_generate(tiny_model, TOK, coconut, 9, 'vanilla', 20, top_k=1, **OFF)
+    soft = soft_thinking.soft_generate(tiny_model, TOK, coconut, 9, 'vanilla', 20, top_k=1, **OFF)
     assert soft == R.generate(tiny_model, TOK, coconut, 20)
 
 
@@ -123,7 +124,7 @@ def test_gumbel_small_tau_gives_one_hot_inputs_distributed_as_p():
     N = 20000
     logits = torch.randn(1, 64).repeat(N, 1)
     u = torch.rand(N, 64, generator=torch.Generator().manual_seed(0))
-    pi = S.soft_weights(logits, 'gumbel', temperature=1.0, top_k=5, top_p=1.0, tau=1e-6, banned=BANNED, u=u)
+    pi = soft_thinking.soft_weights(logits, 'gumbel', temperature=1.0, top_k=5, top_p=1.0, tau=1e-6, banned=BANNED, u=u)
     assert (pi.max(-1).values > 0.999).all()  # one-hot
     p = R.filter_logits(logits[:1], 1.0, top_k=5, banned=BANNED).softmax(-1)[0]  # (V,)
     freq = torch.bincount(pi.argmax(-1), minlength=64).float() / N
@@ -134,16 +135,16 @@ def test_gumbel_small_tau_gives_one_hot_inputs_distributed_as_p():
 
 def test_dirichlet_never_sees_a_zero_concentration_and_has_mean_p(monkeypatch):
     seen = []
-    log_gamma = S.log_gamma
+    log_gamma = soft_thinking.log_gamma
     def spy(alpha, u, generators):
         seen.append(alpha.min().item())
         return log_gamma(alpha, u, generators)
-    monkeypatch.setattr(S, 'log_gamma', spy)
+    monkeypatch.setattr(soft_thinking, 'log_gamma', spy)
     # kept ids 120 and 200 nats below the top one: gamma * p underflows to 0 in float32
     logits = torch.full((2, 64), -1000.0)
     logits[:, 9:12] = torch.tensor([0.0, -120.0, -200.0])
     assert (4.0 * R.filter_logits(logits, 1.0, top_k=3).softmax(-1)[:, 10:12] == 0).all()
-    pi = S.soft_weights(logits, 'dirichlet', temperature=1.0, top_k=3, top_p=1.0, gamma=4.0, banned=BANNED,
+    pi = soft_thinking.soft_weights(logits, 'dirichlet', temperature=1.0, top_k=3, top_p=1.0, gamma=4.0, banned=BANNED,
                         u=torch.rand(2, 64), generators=gens([0, 1]))
     assert seen and min(seen) > 0
     assert torch.isfinite(pi).all() and (pi[:, :9] == 0).all() and (pi[:, 12:] == 0).all()
@@ -151,7 +152,7 @@ def test_dirichlet_never_sees_a_zero_concentration_and_has_mean_p(monkeypatch):
     # E[Dir(gamma * p)] = p, Var = p (1 - p) / (gamma + 1)
     N, gamma = 4000, 4.0
     logits = torch.randn(1, 64).repeat(N, 1)
-    pi = S.soft_weights(logits, 'dirichlet', temperature=1.0, top_k=4, top_p=1.0, gamma=gamma, banned=BANNED,
+    pi = soft_thinking.soft_weights(logits, 'dirichlet', temperature=1.0, top_k=4, top_p=1.0, gamma=gamma, banned=BANNED,
                         u=torch.rand(N, 64, generator=torch.Generator().manual_seed(1)), generators=gens(range(N)))
     p = R.filter_logits(logits[:1], 1.0, top_k=4, banned=BANNED).softmax(-1)[0]
     assert ((pi.mean(0) - p).abs() <= 5 * (p * (1 - p) / ((gamma + 1) * N)).sqrt() + 1e-6).all()
@@ -159,7 +160,7 @@ def test_dirichlet_never_sees_a_zero_concentration_and_has_mean_p(monkeypatch):
 
 def test_cold_stop_fires_after_exactly_K_low_entropy_steps(peaked_model):
     stats = {}
-    S.soft_generate(peaked_model, TOK, prompts(), NEVER, 'vanilla', 30, stats=stats, **OFF)
+    soft_thinking.soft_generate(peaked_model, TOK, prompts(), NEVER, 'vanilla', 30, stats=stats, **OFF)
     assert stats['think_steps'] == [30, 30, 30]  # only a forced end stops thinking here
     H = stats['entropy']
     logits, _, _ = R.prefill(peaked_model, TOK, prompts(), 1)  # the first step's entropy, by hand
@@ -170,24 +171,24 @@ def test_cold_stop_fires_after_exactly_K_low_entropy_steps(peaked_model):
         # expected: the first step t whose K previous soft steps all had entropy below the threshold
         expect = [next((t for t in range(K, 30) if all(h < threshold for h in row[t - K:t])), 30) for row in H]
         stats = {}
-        out = S.soft_generate(peaked_model, TOK, prompts(), NEVER, 'vanilla', 30, think_budget=100,
-                              cold_stop_entropy=threshold, cold_stop_steps=K, stats=stats)
+        out = soft_thinking.soft_generate(peaked_model, TOK, prompts(), NEVER, 'vanilla', 30, think_budget=100,
+                                          cold_stop_entropy=threshold, cold_stop_steps=K, stats=stats)
         assert stats['think_steps'] == expect
         assert [row[t] for row, t in zip(out, expect) if t < 30] == [NEVER] * sum(t < 30 for t in expect)
         stats = {}
-        S.soft_generate(peaked_model, TOK, prompts(), NEVER, 'vanilla', 30, cold_stop_entropy=math.inf,
-                        cold_stop_steps=K, stats=stats)
+        soft_thinking.soft_generate(peaked_model, TOK, prompts(), NEVER, 'vanilla', 30, cold_stop_entropy=math.inf,
+                                    cold_stop_steps=K, stats=stats)
         assert stats['think_steps'] == [K] * 3  # every step is confident: exactly K soft steps
 
 
-@pytest.mark.parametrize('mode', S.SOFT_MODES)
+@pytest.mark.parametrize('mode', soft_thinking.SOFT_MODES)
 def test_batched_equals_per_example_under_the_same_randomness(cot_model, mode):
     kw = dict(mode=mode, max_new_tokens=20, top_k=8, top_p=1.0, answer_temperature=1.0, num_samples=2, js_probe=True)
     stats = {}
-    batched = S.soft_generate(cot_model, TOK, cot_prompts(), END, generators=gens(range(6)), stats=stats, **kw)
+    batched = soft_thinking.soft_generate(cot_model, TOK, cot_prompts(), END, generators=gens(range(6)), stats=stats, **kw)
     for i, p in enumerate(cot_prompts()):
         one = {}
-        assert S.soft_generate(cot_model, TOK, [p], END, generators=gens([2 * i, 2 * i + 1]), stats=one, **kw) \
+        assert soft_thinking.soft_generate(cot_model, TOK, [p], END, generators=gens([2 * i, 2 * i + 1]), stats=one, **kw) \
             == batched[2 * i:2 * i + 2]
         assert one['think_steps'] == stats['think_steps'][2 * i:2 * i + 2]
         for k in ('entropy', 'js_top1', 'js_top2'):
@@ -208,20 +209,20 @@ def test_min_p_keeps_ids_within_a_factor_of_the_top():
 
 def test_js_probe_is_zero_for_a_one_hot_input(tiny_model):
     p, q = torch.tensor([[0.5, 0.5, 0.0]]), torch.tensor([[0.0, 0.0, 1.0]])
-    torch.testing.assert_close(S.js_divergence(p, q), torch.tensor([math.log(2)]))
-    torch.testing.assert_close(S.js_divergence(p, p), torch.tensor([0.0]))
+    torch.testing.assert_close(soft_thinking.js_divergence(p, q), torch.tensor([math.log(2)]))
+    torch.testing.assert_close(soft_thinking.js_divergence(p, p), torch.tensor([0.0]))
     stats = {}
-    S.soft_generate(tiny_model, TOK, prompts(), NEVER, 'vanilla', 10, top_k=1, js_probe=True, stats=stats, **OFF)
+    soft_thinking.soft_generate(tiny_model, TOK, prompts(), NEVER, 'vanilla', 10, top_k=1, js_probe=True, stats=stats, **OFF)
     js1 = [v for row in stats['js_top1'] for v in row]
     js2 = [v for row in stats['js_top2'] for v in row]
     assert len(js1) == len(js2) == 27 and max(js1) < 1e-6 and min(js2) > 0  # the input is the top-1 token
 
 
 def test_soft_sampler_cli_and_checkpoints_of_other_methods(tiny_model, monkeypatch):
-    assert S.think_end_id(TOK, 'cot') == S.think_end_id(TOK, 'coconut') == END
+    assert soft_thinking.think_end_id(TOK, 'cot') == soft_thinking.think_end_id(TOK, 'coconut') == END
     for method in ('nocot', 'pause', 'codi'):
         with pytest.raises(ValueError, match=method):
-            S.think_end_id(TOK, method)
+            soft_thinking.think_end_id(TOK, method)
     monkeypatch.setattr(S, 'sampler', 'soft_gumbel')
     with pytest.raises(ValueError, match='nocot'):
         S.make_decoder(tiny_model, TOK, None, {'config': {'method': 'nocot'}})
@@ -230,4 +231,4 @@ def test_soft_sampler_cli_and_checkpoints_of_other_methods(tiny_model, monkeypat
     stats = {}
     decode = S.make_decoder(tiny_model, TOK, torch.Generator().manual_seed(0), {'config': {'method': 'cot'}}, stats)
     assert len(decode(prompts())) == 3 and len(stats['think_steps']) == 3
-    assert set(S.soft_summary(stats)) == {'soft_steps_per_question', 'js_top1', 'js_top2'}
+    assert set(soft_thinking.soft_summary(stats)) == {'soft_steps_per_question', 'js_top1', 'js_top2'}
