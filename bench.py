@@ -209,7 +209,7 @@ def bench_latent(model, tok):
         model.zero_grad(set_to_none=True)
         loss_fn().backward()
     model.train()
-    t_cot = timed(lambda: step(lambda: T.sft_loss(model, *cot)))
+    t_cot = timed(lambda: step(lambda: T.sft_loss(model, cot, None)))
     t_coconut = timed(lambda: step(lambda: coconut.coconut_loss(model, (x, y, valid, is_latent), None)))
     t_naive = timed(lambda: step(lambda: naive_thought_loss(model, x, y, is_latent)))
     codi_cfg = {'method': 'codi', 'codi_thoughts': 6, 'codi_prj_dim': 0, 'codi_alpha': 1.0, 'codi_beta': 1.0,

@@ -1,7 +1,12 @@
 """
-What train.py and sample.py share: special tokens, the two tokenizers, reading the data splits,
-the sequence layout of every method, answer scoring, and the continuous-thought forward that
-Coconut and CODI use in training and in decoding alike.
+What every method shares: special tokens, the two tokenizers, the data splits on disk, the sequence
+layout of every method and its training batch (collate), answer scoring, the continuous-thought
+forward that Coconut and CODI use in training and in decoding alike, and the plain decoders on the KV
+cache (prefill, generate, the logit filters) that every method's decoder is built from.
+It is longer than a nanoGPT file because it is the one base the method files import: the plain
+decoders live here rather than in sample.py so that imports go one way only,
+    model.py -> reasoning.py -> coconut.py, codi.py, latent_sft.py, power_sampling.py, soft_thinking.py
+             -> sample.py (the command line, evaluate, pass@k) -> train.py (the loop)
 
 Example format (Coconut's JSON): {"question": str, "steps": [str, ...], "answer": str}.
 A split is a JSON list of examples in data/<task>/<split>.json; data/<task>/meta.json says which

@@ -1,6 +1,11 @@
 """
-Decoding from a trained checkpoint, on the KV cache: prefill the prompts once (left-padded into one
-batch), then one position per step; n samples per prompt repeat the cache rows after the prefill.
+The command line for a trained checkpoint: sample from a question, or score a split (accuracy, # tokens,
+pass@k) with any decoder. Each decoder lives with its method; this file picks one (make_decoder):
+    plain, base, lowtemp    reasoning.generate: prefill once (Coconut's and CODI's thoughts run there),
+                            then one position per step on the KV cache
+    a Latent-SFT checkpoint latent_sft.latent_generate
+    power                   power_sampling.power_generate
+    soft_*                  soft_thinking.soft_generate
     python sample.py --out_dir=out-quickstart --start="3 5 1 9 2 4"
     python sample.py --out_dir=out-quickstart --eval=test           # ends with one JSON line
     python sample.py --out_dir=out-multiply-cot --eval=test --sampler=soft_gumbel --js_probe=True
@@ -39,14 +44,14 @@ probe = False            # continuous thoughts: print the top tokens each though
 latent_budget = 0        # Latent-SFT: most latent steps before <eot> is forced (0 = the checkpoint's latent_budget)
 sampler = 'plain'        # plain (greedy / temperature / top-k / top-p) | base (temperature 1) | lowtemp (1/alpha) | power
                          # | soft_vanilla | soft_dirichlet | soft_gumbel
-# power sampling (sampler = power)
+# power sampling (sampler = power; power_sampling.py)
 alpha = 4.0              # target p^alpha over whole continuations; proposal and lowtemp: temperature 1/alpha
 mcmc_block = 192         # tokens added per block (paper: 192)
 mcmc_steps = 10          # Metropolis-Hastings steps after each block (paper: 10; max_new_tokens 3072)
 pass_k = [1, 2, 4, 8]    # --eval: pass@k for each k <= num_samples
 plot = ''                # --eval: write a PNG of pass@k vs k to this path (needs matplotlib)
-# soft thinking (sampler = soft_vanilla | soft_dirichlet | soft_gumbel; a CoT checkpoint). The answer after
-# thinking is decoded with the plain `temperature` (0 = greedy, the default).
+# soft thinking (sampler = soft_vanilla | soft_dirichlet | soft_gumbel; soft_thinking.py; a CoT checkpoint).
+# The answer after thinking is decoded with the plain `temperature` (0 = greedy, the default).
 soft_temperature = 0.6   # T in p = softmax(logits / T) while thinking (Zhang et al.'s 0.6)
 soft_top_k = 15          # the soft token mixes at most this many ids (0 = off)
 soft_top_p = 0.95        # ... from the smallest set with mass >= soft_top_p
@@ -80,17 +85,17 @@ def load_checkpoint(path, device='cpu'):
 
 def method_decoder(model, tok, ckpt, max_new_tokens=128, temperature=0.0, top_k=0, top_p=1.0, num_samples=1,
                    generator=None, budget=0):
-    """How a checkpoint decodes with the plain settings: generate() (any thought slots are in the prompt),
-    or, for Latent-SFT, latent_sft.latent_generate(), which writes its latents before the answer."""
+    """How a checkpoint decodes with the plain settings: reasoning.generate (any thought slots are in the
+    prompt), or, for Latent-SFT, latent_sft.latent_generate, which writes its latents before the answer."""
     cfg = ckpt['config']
     if cfg['method'] == 'latent':
         if cfg['latent_stage'] != 2:
             raise ValueError("a Latent-SFT stage-1 checkpoint makes soft labels; it does not decode: train stage 2")
         return lambda prompts: latent_sft.latent_generate(model, tok, prompts, max_new_tokens, cfg['latent_topk'],
-                                               budget or cfg['latent_budget'], temperature, top_k, top_p,
-                                               num_samples, generator)
+                                                          budget or cfg['latent_budget'], temperature, top_k, top_p,
+                                                          num_samples, generator)
     return lambda prompts: R.generate(model, tok, prompts, max_new_tokens, temperature, top_k, top_p,
-                                    num_samples, generator)
+                                      num_samples, generator)
 
 
 def pass_at_k(correct, num_samples, ks):
@@ -148,8 +153,8 @@ def make_decoder(model, tok, generator, ckpt=None, stats=None):
         return lambda prompts: R.generate(model, tok, prompts, max_new_tokens, temp, 0, 1.0, num_samples, generator)
     if sampler == 'power':
         def decode(prompts):
-            rows, counts = power_sampling.power_generate(model, tok, prompts, max_new_tokens, alpha, mcmc_block, mcmc_steps,
-                                          num_samples, generator)
+            rows, counts = power_sampling.power_generate(model, tok, prompts, max_new_tokens, alpha, mcmc_block,
+                                                         mcmc_steps, num_samples, generator)
             for key, v in counts.items():
                 stats[key] = stats.get(key, 0) + v
             return rows
@@ -159,9 +164,10 @@ def make_decoder(model, tok, generator, ckpt=None, stats=None):
         end_id = soft_thinking.think_end_id(tok, ckpt['config']['method'])
         def decode(prompts):
             gens = soft_thinking.row_generators(len(prompts) * num_samples, generator, model.embed.device)
-            return soft_thinking.soft_generate(model, tok, prompts, end_id, sampler[len('soft_'):], max_new_tokens, think_budget,
-                                 soft_temperature, soft_top_k, soft_top_p, soft_min_p, gamma, tau,
-                                 cold_stop_entropy, cold_stop_steps, temperature, num_samples, gens, js_probe, stats)
+            return soft_thinking.soft_generate(model, tok, prompts, end_id, sampler[len('soft_'):], max_new_tokens,
+                                               think_budget, soft_temperature, soft_top_k, soft_top_p, soft_min_p,
+                                               gamma, tau, cold_stop_entropy, cold_stop_steps, temperature,
+                                               num_samples, gens, js_probe, stats)
         return decode
     raise ValueError(f"unknown sampler {sampler!r}")
 
@@ -234,20 +240,21 @@ def main():
         summary['pass@k'] = {str(k): round(v, 4) for k, v in curve.items()}
         summary.update(decoder_summary(stats))
         if probe and cfg['method'] == 'latent':  # mean effective parallelism over every latent of every question
-            n_effs = [n for ex in examples for _, n in latent_sft.probe_latents(model, tok, ckpt, ex['question'], budget=latent_budget)]
+            n_effs = [n for ex in examples
+                      for _, n in latent_sft.probe_latents(model, tok, ckpt, ex['question'], budget=latent_budget)]
             summary['n_eff'] = sum(n_effs) / max(len(n_effs), 1)
         summary.update(method=cfg['method'], split=eval, decoding=decoding, seconds=round(time.time() - t0, 2))
         if plot:
             plot_pass_at_k(curve, plot, f"{out_dir}, {decoding}")
         print(json.dumps(summary))
         return
-    question = open(start[5:]).read() if start.startswith('FILE:') else start
-    prompt = R.question_prompt(tok, ckpt, question.rstrip('\n'))
+    question = (open(start[5:]).read() if start.startswith('FILE:') else start).rstrip('\n')
+    prompt = R.question_prompt(tok, ckpt, question)
     if probe and cfg['method'] == 'latent':
-        for j, (top, n_eff) in enumerate(latent_sft.probe_latents(model, tok, ckpt, question.rstrip('\n'), budget=latent_budget)):
+        for j, (top, n_eff) in enumerate(latent_sft.probe_latents(model, tok, ckpt, question, budget=latent_budget)):
             print(f"latent {j + 1}: N_eff {n_eff:.2f}  " + '  '.join(f"{t!r} {p:.2f}" for t, p in top))
     elif probe:
-        for j, top in enumerate(coconut.probe_thoughts(model, tok, ckpt, question.rstrip('\n'))):
+        for j, top in enumerate(coconut.probe_thoughts(model, tok, ckpt, question)):
             print(f"thought {j + 1}: " + '  '.join(f"{t!r} {p:.2f}" for t, p in top))
     with ctx:
         outs = decode([prompt])

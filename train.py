@@ -1,11 +1,16 @@
 """
-One training loop for every method; each method is one marked section below (its batch + its loss).
+The one training loop: config, data, AdamW with warmup and cosine decay, evaluation, atomic checkpoints
+that resume exactly, several processes under torchrun. A method is its batch and its loss (METHODS);
+the file of each method says what they compute:
+    cot, nocot, pause   this file (the baselines of Coconut's Table 1)
+    coconut             coconut.py (this loop runs its curriculum: the stage, AdamW reset at a change)
+    codi                codi.py
+    latent              latent_sft.py (two stages: latent_stage=1 makes the latents, 2 learns to write them)
     python data/running_sum/prepare.py
     python train.py config/quickstart.py                    # CoT on CPU, a minute or two
     python train.py config/quickstart.py --method=nocot     # same model, no steps
     torchrun --nproc_per_node=8 train.py config/prosqa_coconut.py   # several GPUs (gloo on CPU)
-Methods: cot, nocot, pause (the baselines of Coconut's Table 1), coconut, codi, latent (Latent-SFT,
-two stages). Config: the defaults below, then a config file, then --key=value overrides.
+Config: the defaults below, then a config file, then --key=value overrides.
 """
 import math
 import os
@@ -21,6 +26,7 @@ import coconut
 import codi
 import latent_sft
 import reasoning as R
+import sample
 from model import GPT, GPTConfig
 
 # -----------------------------------------------------------------------------
@@ -40,7 +46,7 @@ method = 'cot'           # cot | nocot | pause | coconut | codi | latent
 batch_size = 64
 gradient_accumulation_steps = 1  # micro-batches per step (split over processes under torchrun)
 n_pause = 6              # pause tokens between question and answer (method = pause)
-# Coconut (method = coconut)
+# Coconut (method = coconut; coconut.py)
 c_thought = 1            # continuous thoughts per replaced step (ProsQA 1, GSM8k 2)
 epochs_per_stage = 5.0   # stage k = start_stage + epoch // epochs_per_stage (fractions fine for big generated sets)
 max_latent_stage = 6     # stages past this remove every step; the thought count stays capped
@@ -51,13 +57,13 @@ reset_optimizer = True   # fresh AdamW state at each stage change, as the offici
 no_curriculum = False    # ablation: the final stage from the first step
 no_thoughts = False      # ablation: steps removed by the curriculum, no thoughts in their place
 pause_as_thought = False # ablation: thought slots hold a learned <pause> token instead of hidden states
-# CODI (method = codi)
+# CODI (method = codi; codi.py)
 codi_thoughts = 6        # continuous thoughts of the student
 codi_prj_dim = 0         # hidden width of the thought projection (0 = n_embd)
 codi_alpha = 1.0         # weight of the student's answer cross-entropy
 codi_beta = 1.0          # weight of the hidden-state distillation
 codi_gamma = 1.0         # weight of the teacher's cross-entropy on steps and answer
-# Latent-SFT (method = latent)
+# Latent-SFT (method = latent; latent_sft.py)
 latent_stage = 1         # 1: learn to make latents from the CoT, then save them; 2: learn to generate them
 latent_r = 2             # stage 1: CoT tokens per segment, one latent after each (the compression rate)
 latent_topk = 10         # ids mixed in a latent: alpha = softmax of the top-k logits, z = alpha @ E
@@ -96,44 +102,48 @@ config_keys = [k for k, v in globals().items() if not k.startswith('_') and isin
 
 
 # -----------------------------------------------------------------------------
-# CoT / No-CoT / Pause: plain next-token prediction on the target (steps and answer, or answer only)
+# CoT / No-CoT / Pause (the baselines of Coconut's Table 1): plain next-token prediction on the target
+# (steps and answer, or the answer only); no loss on the prompt
 
-def sft_pairs(tok, parts, method, n_pause):
-    return [R.layout(tok, p, method, n_pause=n_pause if method == 'pause' else 0) for p in parts]
+def sft_batch(tok, parts, cfg, stage=0, generator=None):
+    """x, y (B, T) of collate (stage, generator: what the loop passes every method; unused here)."""
+    n_pause = cfg['n_pause'] if cfg['method'] == 'pause' else 0
+    pairs = [R.layout(tok, p, cfg['method'], n_pause=n_pause) for p in parts]
+    return R.collate(pairs, tok.id(R.PAD), cfg['device'], cfg['block_size'])[:2]
 
 
-def sft_loss(model, x, y):
+def sft_loss(model, batch, cfg):
+    x, y = batch
     _, loss = model(x, y)  # right padding only: plain causal attention, no mask needed
     return loss
 
 
 # -----------------------------------------------------------------------------
-# the loop's helpers
+# every method is its batch and its loss: batch(tok, parts, cfg, stage, generator) -> tensors on
+# cfg['device'] (stage: Coconut's curriculum stage; generator: the batch stream's checkpointed RNG),
+# loss(model, batch, cfg) -> a scalar. A new method is a file with these two functions and a line here.
+METHODS = {
+    'cot': (sft_batch, sft_loss), 'nocot': (sft_batch, sft_loss), 'pause': (sft_batch, sft_loss),
+    'coconut': (coconut.coconut_batch, coconut.coconut_loss),
+    'codi': (codi.codi_batch, codi.codi_loss),
+    'latent': (latent_sft.latent_batch, latent_sft.latent_loss),
+}
+
 
 def get_batch(split_parts, tok, generator, cfg, stage=0):
     """A random batch for the configured method, drawn with `generator` (checkpointed)."""
     ix = torch.randint(len(split_parts), (cfg['batch_size'],), generator=generator).tolist()
-    parts = [split_parts[i] for i in ix]
-    pad = tok.id(R.PAD)
-    if cfg['method'] == 'codi':
-        return codi.codi_batch(tok, parts, cfg)
-    if cfg['method'] == 'latent':
-        return latent_sft.latent_batch(tok, parts, cfg)
-    if cfg['method'] == 'coconut':
-        return coconut.coconut_batch(tok, parts, cfg, stage, generator)
-    pairs = sft_pairs(tok, parts, cfg['method'], cfg['n_pause'])
-    return R.collate(pairs, pad, cfg['device'], cfg['block_size'])[:2]
+    make_batch, _ = METHODS[cfg['method']]
+    return make_batch(tok, [split_parts[i] for i in ix], cfg, stage, generator)
 
 
 def compute_loss(model, batch, cfg):
-    if cfg['method'] == 'coconut':
-        return coconut.coconut_loss(model, batch, cfg)
-    if cfg['method'] == 'codi':
-        return codi.codi_loss(model, batch, cfg)
-    if cfg['method'] == 'latent':
-        return latent_sft.latent_loss(model, batch, cfg)
-    return sft_loss(model, *batch)
+    _, loss = METHODS[cfg['method']]
+    return loss(model, batch, cfg)
 
+
+# -----------------------------------------------------------------------------
+# the loop's helpers
 
 def get_lr(it, cfg):
     """Linear warmup, then cosine from learning_rate down to min_lr at lr_decay_iters (nanoGPT)."""
@@ -200,7 +210,6 @@ def load_weights(cfg, tok):
 def evaluate(model, valid_parts, valid_examples, tok, cfg, ctx, stage):
     """Valid loss on fixed batches (a fixed seed: comparable across evals, no effect on training's
     randomness) and greedy accuracy on the first eval_examples questions, both at the current stage."""
-    from sample import evaluate as decode_and_score
     model.eval()
     g = torch.Generator().manual_seed(0)
     losses = []
@@ -210,12 +219,13 @@ def evaluate(model, valid_parts, valid_examples, tok, cfg, ctx, stage):
     out = {'val_loss': sum(losses) / len(losses)}
     if cfg['eval_examples'] and cfg['method'] == 'latent' and cfg['latent_stage'] == 1:  # nothing to decode yet
         with ctx:
-            batch = latent_sft.latent_stage1_batch(tok, valid_parts[:cfg['eval_examples']], cfg, R.padded_vocab(tok))
-            out['val_acc'] = latent_sft.latent_stage1_accuracy(model, batch, tok, cfg['latent_topk'], cfg['latent_temperature'])
+            batch = latent_sft.latent_batch(tok, valid_parts[:cfg['eval_examples']], cfg)
+            out['val_acc'] = latent_sft.latent_stage1_accuracy(model, batch, tok, cfg['latent_topk'],
+                                                               cfg['latent_temperature'])
     elif cfg['eval_examples']:
         with ctx:
-            res = decode_and_score(model, tok, {'config': cfg, 'stage': stage}, valid_examples[:cfg['eval_examples']],
-                                   batch_size=cfg['batch_size'], max_new_tokens=cfg['eval_max_new_tokens'])
+            res = sample.evaluate(model, tok, {'config': cfg, 'stage': stage}, valid_examples[:cfg['eval_examples']],
+                                  batch_size=cfg['batch_size'], max_new_tokens=cfg['eval_max_new_tokens'])
         out.update(val_acc=res['accuracy'], val_tokens=res['tokens_per_question'])
     model.train()
     return out
@@ -252,7 +262,7 @@ def main():
     from configurator import configure
     configure(globals(), sys.argv[1:])
     cfg = {k: globals()[k] for k in config_keys}  # what the checkpoint records
-    assert method in ('cot', 'nocot', 'pause', 'coconut', 'codi', 'latent'), f"unknown method {method!r}"
+    assert method in METHODS, f"unknown method {method!r}: one of {', '.join(METHODS)}"
     assert latent_stage in (1, 2), f"latent_stage is 1 or 2, not {latent_stage}"
     rank, world, dev = setup_distributed()
     master = rank == 0
@@ -289,7 +299,7 @@ def main():
     if method == 'latent' and latent_stage == 2:  # the examples now carry their stage-1 soft labels
         cfg['latent_labels'] = cfg_run['latent_labels'] = latent_sft.latent_labels_path(cfg, ckpt)  # recorded for resuming
         train_parts, valid_parts = latent_sft.latent_load_labels(cfg['latent_labels'], cfg, (train_examples, train_parts),
-                                                      (valid_examples, valid_parts))
+                                                                 (valid_examples, valid_parts))
     print(f"{model.get_num_params() / 1e6:.2f}M parameters (non-embedding)")
     optimizer = model.configure_optimizers(weight_decay, learning_rate, (beta1, beta2), device_type)
     iter_num, best_val_loss = 0, float('inf')
@@ -368,7 +378,8 @@ def main():
             t0, tokens = time.time(), 0
         iter_num += 1
     if master and method == 'latent' and latent_stage == 1:  # stage 1's product: the targets of stage 2
-        latent_sft.latent_save_labels(raw_model, tok, cfg_run, ctx, (train_examples, train_parts), (valid_examples, valid_parts))
+        latent_sft.latent_save_labels(raw_model, tok, cfg_run, ctx, (train_examples, train_parts),
+                                      (valid_examples, valid_parts))
     if world > 1:
         import torch.distributed as dist
         dist.destroy_process_group()
