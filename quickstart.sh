@@ -2,8 +2,9 @@
 # The lesson the rest of the project builds on, on a laptop CPU: the same small GPT learns to sum six
 # digits mod 10 when it writes the running sums (CoT), and does not when it must answer at once
 # (No-CoT). Then Coconut asks whether the sums can live in continuous thoughts instead of words:
-# starting from the CoT model, each stage replaces one more written sum by a thought. The quickstart
-# stops after stage 3 (3 of the 5 sums are thoughts); README, "Coconut", says what happens after.
+# starting from the CoT model, each stage replaces one more written sum by a thought (coconut.py).
+# The quickstart stops after stage 3 (3 of the 5 sums are thoughts); README, "Coconut", says what
+# happens after.
 set -euo pipefail
 cd "$(dirname "$0")"
 start=$(date +%s)
