@@ -1,4 +1,4 @@
-"""
+r"""
 Coconut: Hao et al., "Training large language models to reason in a continuous latent space", COLM 2025
 (arXiv 2412.06769; official code facebookresearch/coconut). Its layout, batch, loss and probe; train.py
 runs the curriculum, reasoning.thought_forward the thoughts (CODI shares it), reasoning.prefill decodes.

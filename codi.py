@@ -1,4 +1,4 @@
-"""
+r"""
 CODI: Shen et al., "CODI: Compressing chain-of-thought into continuous space via self-distillation",
 EMNLP 2025. Its projection, batch and loss; reasoning.thought_forward runs the student's thoughts
 (exactly as Coconut's, with the projection applied), reasoning.prefill decodes them.

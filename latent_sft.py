@@ -1,4 +1,4 @@
-"""
+r"""
 Latent-SFT: Deng et al., "Latent reasoning in LLMs as a vocabulary-space superposition", arXiv 2510.15522.
 Both training stages (layouts, masks, batches, losses, the soft-labels file), decoding and the N_eff probe.
 It is the longest method file because the method has two stages with an encoder-decoder of its own

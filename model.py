@@ -3,6 +3,9 @@ GPT-2 in one file, with a KV cache. Knows nothing about reasoning methods: it ma
 embeddings, for continuous thoughts and soft tokens) to logits, and optionally to the hidden states of
 every layer. Same module names as HF GPT-2, so pretrained weights load by name.
 References: OpenAI's GPT-2 TF code, HF transformers' modeling_gpt2.py, nanoGPT.
+Longer than nanoGPT's model.py because the KV cache lives here (about 100 lines: preallocated for
+decoding, growing for thought passes, with the crop, shift, select and copy the samplers need), with
+the static-shape decode step, loading HF weights from local files, and the MFU / MBU estimates.
 """
 import json
 import math

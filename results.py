@@ -10,6 +10,8 @@ tables into README.md, between the `results` markers).
 Resumable: a finished run (its result.json written) is skipped, a half-trained one resumes from its
 checkpoint, so rerunning after an interruption (or to rewrite the tables) costs only what is missing.
 Each run's logs are in out-results/<task>/seed<seed>/<run>/{train,eval}.log.
+Longer than nanoGPT's files: about 80 lines are the recipe tables of both presets (RECIPES, PAPER,
+SAMPLERS), the rest the runner and the table writers.
 """
 import json
 import math
