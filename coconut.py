@@ -1,7 +1,8 @@
-r"""
+"""
 Coconut: Hao et al., "Training large language models to reason in a continuous latent space", COLM 2025
-(arXiv 2412.06769; official code facebookresearch/coconut). Its layout, batch, loss and probe; train.py
-runs the curriculum, reasoning.thought_forward the thoughts (CODI shares it), reasoning.prefill decodes.
+(arXiv 2412.06769; official code facebookresearch/coconut). Its layout, batch, loss, thought map and
+probes; train.py runs the curriculum, reasoning.thought_forward the thoughts (CODI shares it),
+reasoning.prefill decodes.
 
 A continuous thought is the last hidden state (after ln_f) of the previous position, fed back as the
 next input embedding (the paper's section 3):
@@ -9,14 +10,25 @@ next input embedding (the paper's section 3):
 thought_forward computes n thoughts in n+1 passes on the KV cache; rows are left-padded so that
 thought j of every row shares a column; gradients flow through every thought.
 Curriculum: stage k replaces the first k reasoning steps by k*c thoughts,
-    Q \n <bot> [h]*(k*c) <eot> S(k+1) \n ... Sn \n ### A <eos>     loss: CE on S(k+1).. and the answer only
+    stage 0:  Q \n <bot> | <eot> S1 \n ... Sn \n ### A <eos>     the CoT inside an empty thought block
+    stage k:  Q \n <bot> [h]*(k*c) <eot> | S(k+1) \n ... Sn \n ### A <eos>
+    (| separates the prompt from the target, the only tokens with a loss)
     stage = start_stage + epoch // epochs_per_stage; past max_latent_stage every step is gone and the
     thoughts stay max_latent_stage*c; train.py resets AdamW when the stage changes.
+Stage 0 keeps <bot> <eot> as the official code does, so that with c thoughts per step of c tokens every
+explicit token sits at the same position at every stage; <eot> is a target there (our addition), so
+the first thought starts as what the stage-0 model predicts after <bot>. Both matter for a model
+trained from scratch, which finds what to read by absolute position (README, "Coconut").
+coconut_thought = 'soft' replaces the hidden state by the soft embedding softmax(h E^T) @ E of the same
+position (SoftThought): a thought in the span of the token embeddings, which the model reads like the
+token it would have written (soft thinking's and Latent-SFT's input).
 Decoding: the checkpoint's number of thoughts in the prefill, then greedy decoding (reasoning.generate).
-probe_thoughts: what each thought decodes to through the LM head (the paper's latent search view).
-Ablations (train.py config): no_curriculum, no_thoughts, pause_as_thought.
+Probes: probe_thoughts (what each thought decodes to through the LM head, the paper's latent search
+view); thought_probes (accuracy with zero thoughts, with another example's thoughts, and which step
+each thought decodes to). Ablations (train.py config): no_curriculum, no_thoughts, pause_as_thought.
 """
 import torch
+from torch import nn
 from torch.nn import functional as F
 
 import reasoning as R
@@ -42,6 +54,9 @@ def coconut_layout(tok, parts, stage, cfg, generator):
         n_latent = cfg['max_latent_stage'] if cfg['pad_latent_to_max'] else min(n, cfg['max_latent_stage'])
     else:
         n_skip, n_latent = stage, stage
+    if stage == 0 and not cfg['no_thoughts']:  # the empty thought block; the model writes <eot> itself
+        prompt, target = R.layout(tok, parts, 'coconut', n_steps=n, bot=True)
+        return prompt, [tok.id(R.EOT)] + target
     n_latent = 0 if cfg['no_thoughts'] else n_latent * cfg['c_thought']
     slot = R.PAUSE if cfg['pause_as_thought'] else R.LATENT
     return R.layout(tok, parts, 'coconut', n_steps=max(n - n_skip, 0), n_latent=n_latent, slot=slot)
@@ -58,10 +73,39 @@ def coconut_batch(tok, parts, cfg, stage, generator):
     return x, y, valid, x == slot
 
 
+class SoftThought(nn.Module):
+    """coconut_thought = 'soft': the thought fed at the next position is softmax(h E^T) @ E, the
+    previous position's next-token distribution mixed over the input embeddings E (tied to the LM
+    head), instead of h itself. The last hidden state is an input the model never saw (after ln_f
+    it is ~10x longer than a token embedding, and not in their span); this one it reads like the
+    token it would have written, so the stage-0 model already passes its running state through
+    it. No parameters: attached as model.thought_proj, where every decoder looks for the thought map."""
+
+    def __init__(self, wte):
+        super().__init__()
+        self.wte = (wte,)  # a tuple keeps nn.Module from registering the model's own embedding twice
+
+    def forward(self, h):
+        E = self.wte[0].weight  # (V, C)
+        p = F.softmax((h @ E.t()).float(), dim=-1).to(E.dtype)  # (B, 1, V), the LM head's distribution
+        return p @ E  # (B, 1, C)
+
+
+def attach_soft_thought(model, cfg):
+    """A Coconut run's thought map (model.thought_proj): SoftThought when cfg asks for 'soft', none for
+    the paper's hidden state (a map left by a checkpoint of another kind is dropped); other methods
+    lose a SoftThought they inherited. Call before codi.attach_thought_projection."""
+    old = getattr(model, 'thought_proj', None)
+    if old is not None and (cfg['method'] == 'coconut' or isinstance(old, SoftThought)):
+        del model.thought_proj
+    if cfg['method'] == 'coconut' and cfg.get('coconut_thought', 'hidden') == 'soft':  # .get: older checkpoints
+        model.thought_proj = SoftThought(model.transformer.wte)
+
+
 def coconut_loss(model, batch, cfg):
     """Cross-entropy on the remaining steps and the answer; gradients flow through every thought."""
     x, y, valid, is_latent = batch
-    logits, _, _ = R.thought_forward(model, x, valid, is_latent)
+    logits, _, _ = R.thought_forward(model, x, valid, is_latent, thought=getattr(model, 'thought_proj', None))
     return F.cross_entropy(logits.flatten(0, 1).float(), y.flatten(), ignore_index=-1)
 
 
@@ -77,3 +121,50 @@ def probe_thoughts(model, tok, ckpt, question, k=5):
     probs = logits.softmax(-1)
     top = probs.topk(k, dim=-1)
     return [[(tok.decode([i]), p) for i, p in zip(ids.tolist(), ps.tolist())] for ids, ps in zip(top.indices, top.values)]
+
+
+def without_thoughts(prompt, slot):
+    """The zero-thought probe's prompt: the same ids without the thought slots (<bot> <eot> stay)."""
+    return [t for t in prompt if t != slot]
+
+
+@torch.no_grad()
+def thought_probes(model, tok, ckpt, examples, batch_size=250, max_new_tokens=64):
+    """Do the answers depend on what the thoughts hold? Greedy accuracy on examples (1) as trained,
+    (2) with zero thoughts: the same prompts without their thought slots (<bot> <eot> stay), which
+    also moves every later position, and (3) with the thought swap: each example gets the thoughts of
+    the previous example of its batch in place of its own (positions unchanged). A model that ignores
+    its thoughts keeps (3) at (1); one that reads them falls towards chance. Also step_match[j][i]: the
+    share of examples whose thought j decodes (LM head, top-1) to the first token of their step i."""
+    slot = tok.id(R.PAUSE if ckpt['config']['pause_as_thought'] else R.LATENT)
+    base = getattr(model, 'thought_proj', None)  # Coconut: None (the hidden state itself) or SoftThought
+    hits = {'accuracy': 0, 'zero_thoughts': 0, 'swap': 0}
+    match = {}  # (j, i) -> count
+    for b in range(0, len(examples), batch_size):
+        chunk = examples[b:b + batch_size]
+        prompts = [R.question_prompt(tok, ckpt, ex['question']) for ex in chunk]
+        seen = []  # each thought column's input (B, 1, C), as the thought map made it
+
+        def record(h):
+            seen.append(base(h) if base is not None else h)
+            return seen[-1]
+
+        replay = iter(seen)  # read by the swap run, after the first run has filled seen
+        runs = [('accuracy', prompts, record),
+                ('swap', prompts, lambda h: next(replay).roll(1, dims=0)),  # row r gets row r-1's thought
+                ('zero_thoughts', [without_thoughts(p, slot) for p in prompts], None)]
+        for name, ps, thought in runs:
+            logits, cache, probe = R.prefill(model, tok, ps, max_new_tokens, thought=thought)
+            outs = R.continue_generation(model, tok, logits, cache)
+            hits[name] += sum(R.is_correct(tok.decode(o), ex) for o, ex in zip(outs, chunk))
+            if name == 'accuracy' and probe is not None:
+                top = probe.argmax(-1).tolist()  # (B, n_thoughts) the top-1 id each thought decodes to
+                for row, ex in zip(top, chunk):
+                    steps = R.encode_parts(tok, ex)[1]
+                    for j, t in enumerate(row):
+                        for i, step in enumerate(steps):
+                            match[j, i] = match.get((j, i), 0) + (t == step[0])
+    out = {k: v / len(examples) for k, v in hits.items()}
+    n_j, n_i = (max(j for j, _ in match) + 1, max(i for _, i in match) + 1) if match else (0, 0)
+    out['step_match'] = [[round(match.get((j, i), 0) / len(examples), 3) for i in range(n_i)] for j in range(n_j)]
+    return out

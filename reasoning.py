@@ -213,6 +213,7 @@ def save_checkpoint(path, state):
 #   nocot:   Q \n                 | ### A <eos>
 #   pause:   Q \n <pause>*m       | ### A <eos>
 #   latent:  Q \n <bot> <latent>*n <eot> | S(k+1) \n ... Sn \n ### A <eos>   (Coconut stage k; CODI: no steps)
+#   Coconut stage 0: Q \n <bot> | <eot> S1 \n ... Sn \n ### A <eos>   (coconut.coconut_layout)
 #   Latent-SFT: Q \n <bot> | [z]*N <eot> ### A <eos>   (the model writes its latents and <eot> itself)
 # <latent> marks a slot whose input embedding is computed by the method, never a real token.
 
@@ -254,6 +255,8 @@ def inference_layout(cfg, stage=None):
         return {'n_steps': 0, 'bot': True}
     if cfg['method'] == 'coconut':
         stage = cfg['max_latent_stage'] if stage is None else min(stage, cfg['max_latent_stage'])
+        if stage == 0 and not cfg['no_thoughts']:  # stage 0: the model writes <eot> and its CoT after <bot>
+            return {'n_steps': 0, 'bot': True}
         n_latent = 0 if cfg['no_thoughts'] else stage * cfg['c_thought']
         return {'n_steps': 0, 'n_latent': n_latent, 'slot': PAUSE if cfg['pause_as_thought'] else LATENT}
     return {}

@@ -41,6 +41,8 @@ top_k = 0                # keep the k most likely tokens (0 = off)
 top_p = 1.0              # nucleus: keep the smallest set with mass >= top_p (1.0 = off)
 probe = False            # continuous thoughts: print the top tokens each thought decodes to (LM head);
                          # Latent-SFT: each latent's top tokens and effective parallelism N_eff (with --eval: mean N_eff)
+thought_probes = False   # --eval, Coconut/CODI: also the accuracy with zero thoughts and with another example's
+                         # thoughts (the swap), and which step each thought decodes to (coconut.thought_probes)
 latent_budget = 0        # Latent-SFT: most latent steps before <eot> is forced (0 = the checkpoint's latent_budget)
 sampler = 'plain'        # plain (greedy / temperature / top-k / top-p) | base (temperature 1) | lowtemp (1/alpha) | power
                          # | soft_vanilla | soft_dirichlet | soft_gumbel
@@ -79,6 +81,7 @@ def load_checkpoint(path, device='cpu'):
     model = GPT(GPTConfig(**ckpt['model_args']))
     codi.attach_thought_projection(model, ckpt['config'])  # CODI's thought projection, if any
     model.load_state_dict(ckpt['model'])
+    coconut.attach_soft_thought(model, ckpt['config'])  # Coconut's soft thought map, if it was trained with one
     model.to(device).eval()
     return model, R.get_tokenizer(ckpt['meta']), ckpt
 
@@ -243,6 +246,9 @@ def main():
             n_effs = [n for ex in examples
                       for _, n in latent_sft.probe_latents(model, tok, ckpt, ex['question'], budget=latent_budget)]
             summary['n_eff'] = sum(n_effs) / max(len(n_effs), 1)
+        if thought_probes:
+            probes = coconut.thought_probes(model, tok, ckpt, examples, batch_size, max_new_tokens)
+            summary.update({k: v for k, v in probes.items() if k != 'accuracy'})
         summary.update(method=cfg['method'], split=eval, decoding=decoding, seconds=round(time.time() - t0, 2))
         if plot:
             plot_pass_at_k(curve, plot, f"{out_dir}, {decoding}")

@@ -57,6 +57,8 @@ reset_optimizer = True   # fresh AdamW state at each stage change, as the offici
 no_curriculum = False    # ablation: the final stage from the first step
 no_thoughts = False      # ablation: steps removed by the curriculum, no thoughts in their place
 pause_as_thought = False # ablation: thought slots hold a learned <pause> token instead of hidden states
+coconut_thought = 'hidden'  # 'hidden': the paper's last hidden state; 'soft': softmax(h E^T) @ E of that
+                         # position, a thought the model reads like a token (coconut.SoftThought)
 # CODI (method = codi; codi.py)
 codi_thoughts = 6        # continuous thoughts of the student
 codi_prj_dim = 0         # hidden width of the thought projection (0 = n_embd)
@@ -171,6 +173,13 @@ def set_rng_state(state, generator):
         torch.cuda.set_rng_state_all(state['cuda'])
 
 
+def attach_thought_map(model, cfg):
+    """The map from a hidden state to the next thought's input that the method feeds back, as
+    model.thought_proj: Coconut's SoftThought (coconut_thought = 'soft') or CODI's projection."""
+    coconut.attach_soft_thought(model, cfg)
+    codi.attach_thought_projection(model, cfg)
+
+
 def load_weights(cfg, tok):
     """The model (and the checkpoint when resuming) that init_from asks for."""
     vocab_size = R.padded_vocab(tok)
@@ -179,12 +188,12 @@ def load_weights(cfg, tok):
                     n_head=cfg['n_head'], n_embd=cfg['n_embd'], dropout=cfg['dropout'], bias=cfg['bias'])
         print(f"new model from scratch: {args}")
         model = GPT(GPTConfig(**args))
-        codi.attach_thought_projection(model, cfg)
+        attach_thought_map(model, cfg)
         return model, None
     if cfg['init_from'].startswith('gpt2') and not os.path.exists(cfg['init_from']):
         assert tok.kind == 'gpt2', f"{cfg['init_from']} needs the gpt2 tokenizer; dataset {cfg['dataset']} uses {tok.kind}"
         model = GPT.from_pretrained(cfg['init_from'], dropout=cfg['dropout'])
-        codi.attach_thought_projection(model, cfg)
+        attach_thought_map(model, cfg)
         return model, None
     path = os.path.join(cfg['out_dir'], 'ckpt.pt') if cfg['init_from'] == 'resume' else cfg['init_from']
     path = os.path.join(path, 'ckpt.pt') if os.path.isdir(path) else path
@@ -201,7 +210,7 @@ def load_weights(cfg, tok):
     model = GPT(GPTConfig(**ckpt['model_args']))
     codi.attach_thought_projection(model, ckpt['config'])  # a CODI checkpoint holds its projection
     model.load_state_dict(ckpt['model'])
-    codi.attach_thought_projection(model, cfg)  # starting CODI from another method: a fresh projection
+    attach_thought_map(model, cfg)  # starting CODI from another method: a fresh projection
     print(f"weights from {path} (method {trained}, iter {ckpt['iter_num']})")
     return model, ckpt if cfg['init_from'] == 'resume' else None
 

@@ -1,14 +1,15 @@
-# Coconut on the quickstart task: start from the CoT checkpoint (its stage 0 is done), then each stage
-# replaces one more running sum by a continuous thought, until all five are thoughts.
-# python train.py config/quickstart.py && python train.py config/quickstart_coconut.py
-exec(open('config/quickstart.py').read())
+# Coconut on the quickstart task, as the paper trains it: from its stage 0 (quickstart_coconut0.py), each
+# stage replaces one more running sum and its newline by c = 2 continuous thoughts (the last hidden
+# state fed back), until all five are thoughts; AdamW reset at each stage, lr 1e-4 (the official
+# GPT-2 value). It does not learn here: README, "Coconut", has the probes that say why.
+# python train.py config/quickstart_coconut0.py && python train.py config/quickstart_coconut.py
+exec(open('config/quickstart_coconut0.py').read())
 out_dir = 'out-quickstart-coconut'
-method = 'coconut'
-init_from = 'out-quickstart-cot'
+init_from = 'out-quickstart-coconut0'
 start_stage = 1
-max_latent_stage = 5     # the chains have 5 steps
-c_thought = 1
-epochs_per_stage = 0.096 # 300 iterations at batch 64 over 200k examples
-max_iters = 1800         # stages 1-5, then 300 more iterations with every step latent
+epochs_per_stage = 0.032 # 100 iterations at batch 64 over 200k examples
+max_iters = 500          # stages 1-5
 decay_lr = False
-learning_rate = 1e-3
+learning_rate = 1e-4
+eval_interval = 100
+log_interval = 50

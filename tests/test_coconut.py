@@ -1,5 +1,6 @@
-"""Coconut: the batched multi-pass thought forward is exact, the curriculum follows the paper, and
-batched latent decoding equals decoding each question alone."""
+"""Coconut: the batched multi-pass thought forward is exact, the curriculum follows the paper, batched
+latent decoding equals decoding each question alone, the soft thought is softmax(h E^T) @ E, and the
+probes remove or swap exactly the thoughts."""
 import torch
 
 import coconut
@@ -56,7 +57,7 @@ def test_curriculum_stages():
     def show(p, stage, **kw):
         prompt, target = coconut.coconut_layout(TOK, p, stage, {**CFG, **kw}, g)
         return TOK.decode(prompt), TOK.decode(target)
-    assert show(parts, 0) == ('1 2\n', '3\n4\n5\n### 5 <|endoftext|>')  # stage 0 is CoT
+    assert show(parts, 0) == ('1 2\n<bot>', '<eot> 3\n4\n5\n### 5 <|endoftext|>')  # stage 0: CoT in an empty block
     assert show(parts, 1) == ('1 2\n<bot> <latent> <latent> <eot>', '4\n5\n### 5 <|endoftext|>')
     assert show(parts, 3)[1] == '### 5 <|endoftext|>'
     assert show(parts, 3)[0].count('<latent>') == 6
@@ -92,3 +93,52 @@ def test_batched_latent_decoding_equals_single(tiny_model):
     assert batched == [R.generate(tiny_model, TOK, [p], 12)[0] for p in prompts]
     probe = coconut.probe_thoughts(tiny_model, TOK, ckpt, '1 2 3', k=3)
     assert len(probe) == 3 and all(len(top) == 3 for top in probe)
+
+
+def test_stage0_keeps_every_explicit_token_in_place_when_c_matches_the_step_length():
+    """With steps of c tokens, stage k's thoughts fill exactly the slots of the k steps they replace."""
+    parts = R.encode_parts(TOK, {'question': '1 2', 'steps': ['3', '4', '5'], 'answer': '5'})  # steps: 2 tokens
+    stage0 = sum(coconut.coconut_layout(TOK, parts, 0, CFG, None), [])
+    for k in (1, 2, 3):
+        seq = sum(coconut.coconut_layout(TOK, parts, k, CFG, None), [])
+        assert len(seq) == len(stage0)
+        start = 3 + 1 + 2 * k + 1  # Q (3 ids) <bot> [2k thoughts] <eot>
+        assert seq[:4] == stage0[:4] and seq[start:] == stage0[start:]  # the same ids in the same columns
+
+
+def test_soft_thought_is_the_next_token_distribution_over_the_embeddings(tiny_model):
+    cfg = {'method': 'coconut', 'coconut_thought': 'soft'}
+    coconut.attach_soft_thought(tiny_model, cfg)
+    assert isinstance(tiny_model.thought_proj, coconut.SoftThought)
+    assert not any('thought_proj' in k for k in tiny_model.state_dict())  # no weights of its own
+    h = torch.randn(3, 1, 32)
+    E = tiny_model.transformer.wte.weight
+    want = torch.softmax(tiny_model.lm_head(h), -1) @ E
+    torch.testing.assert_close(tiny_model.thought_proj(h), want)
+    # prefill and the training forward use it: the same logits as thought_forward with the map given
+    ckpt = {'config': {**CFG, 'method': 'coconut'}, 'stage': 2}
+    prompts = [R.question_prompt(TOK, ckpt, '1 2 3')]
+    logits, _, _ = R.prefill(tiny_model, TOK, prompts, 4)
+    idx = torch.tensor(prompts)
+    ref, _, _ = R.thought_forward(tiny_model, idx, torch.ones_like(idx, dtype=torch.bool), idx == TOK.id(R.LATENT),
+                                  thought=lambda x: torch.softmax(tiny_model.lm_head(x), -1) @ E)
+    torch.testing.assert_close(logits, ref[:, -1])
+    coconut.attach_soft_thought(tiny_model, {**cfg, 'coconut_thought': 'hidden'})  # the paper's thought: no map
+    assert not hasattr(tiny_model, 'thought_proj')
+    coconut.attach_soft_thought(tiny_model, cfg)
+    coconut.attach_soft_thought(tiny_model, {'method': 'codi'})  # another method drops it
+    assert not hasattr(tiny_model, 'thought_proj')
+
+
+def test_thought_probes(tiny_model):
+    ckpt = {'config': {**CFG, 'method': 'coconut'}, 'stage': 2}
+    slot = TOK.id(R.LATENT)
+    prompt = R.question_prompt(TOK, ckpt, '1 2 3')
+    zero = coconut.without_thoughts(prompt, slot)
+    assert zero == [t for t in prompt if t != slot] and prompt.count(slot) == 4
+    assert TOK.decode(zero) == '1 2 3\n<bot> <eot>'  # only the thoughts go
+    same = [{'question': '4 5 6', 'steps': ['4', '9'], 'answer': '5'}] * 3
+    out = coconut.thought_probes(tiny_model, TOK, ckpt, same, batch_size=3, max_new_tokens=8)
+    assert out['swap'] == out['accuracy']  # identical questions: swapping their thoughts changes nothing
+    assert len(out['step_match']) == 4 and len(out['step_match'][0]) == 2  # 4 thoughts x 2 steps
+    assert all(0 <= v <= 1 for row in out['step_match'] for v in row)
