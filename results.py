@@ -47,14 +47,18 @@ COCONUT_ABLATIONS = [('- w/o curriculum', ['--no_curriculum=True']), ('- w/o tho
                      ('- pause as thought', ['--pause_as_thought=True'])]
 RECIPES = {
     # CPU (word vocab, 4 x 128 GPT from scratch). The latent methods start from the same seed's CoT
-    # checkpoint, their stage 0; Coconut's curriculum then replaces one step per stage.
+    # checkpoint; Coconut from its own stage 0 (the CoT inside an empty <bot> <eot> block: a model
+    # trained from scratch reads by position), then its curriculum replaces one step per stage.
     'running_sum': [
         ('CoT', 'config/quickstart.py', [], None),
         ('No-CoT', 'config/quickstart_nocot.py', [], None),
         ('Pause', 'config/quickstart.py', ['--method=pause', '--n_pause=5'], None),
-        ('Coconut', 'config/quickstart_coconut.py', [], 'CoT'),
-        ('Coconut, stage 3 (3 of 5 steps latent)', 'config/quickstart_coconut.py', ['--max_iters=900'], 'CoT'),
-        *[(n, 'config/quickstart_coconut.py', o, 'CoT') for n, o in COCONUT_ABLATIONS],
+        ('(Coconut stage 0)', 'config/quickstart_coconut0.py', [], None),  # the CoT inside <bot> <eot>
+        ('Coconut', 'config/quickstart_coconut.py', [], '(Coconut stage 0)'),
+        ('Coconut, stage 2 (2 of 5 steps latent)', 'config/quickstart_coconut.py', ['--max_iters=200'],
+         '(Coconut stage 0)'),
+        *[(n, 'config/quickstart_coconut.py', o, '(Coconut stage 0)') for n, o in COCONUT_ABLATIONS],
+        ('Coconut, soft thoughts', 'config/quickstart_coconut_soft.py', [], '(Coconut stage 0)'),
         ('CODI', 'config/quickstart_codi.py', [], 'CoT'),
         ('(Latent-SFT stage 1)', 'config/quickstart_latent_stage1.py', [], 'CoT'),
         ('Latent-SFT', 'config/quickstart_latent.py', [], '(Latent-SFT stage 1)'),

@@ -273,6 +273,7 @@ def main():
     cfg = {k: globals()[k] for k in config_keys}  # what the checkpoint records
     assert method in METHODS, f"unknown method {method!r}: one of {', '.join(METHODS)}"
     assert latent_stage in (1, 2), f"latent_stage is 1 or 2, not {latent_stage}"
+    assert coconut_thought in ('hidden', 'soft'), f"coconut_thought is 'hidden' or 'soft', not {coconut_thought!r}"
     rank, world, dev = setup_distributed()
     master = rank == 0
     if not master:
@@ -310,6 +311,9 @@ def main():
         train_parts, valid_parts = latent_sft.latent_load_labels(cfg['latent_labels'], cfg, (train_examples, train_parts),
                                                                  (valid_examples, valid_parts))
     print(f"{model.get_num_params() / 1e6:.2f}M parameters (non-embedding)")
+    if method == 'coconut':
+        print(f"Coconut: {c_thought} thought(s) per step, "
+              + ("soft thoughts, softmax(h E^T) @ E" if coconut_thought == 'soft' else "the last hidden state as the thought"))
     optimizer = model.configure_optimizers(weight_decay, learning_rate, (beta1, beta2), device_type)
     iter_num, best_val_loss = 0, float('inf')
     if ckpt is not None:
