@@ -216,7 +216,7 @@ def main():
     ctx = nullcontext() if device == 'cpu' else torch.autocast(device_type='cuda', dtype=ptdtype)
     cfg = ckpt['config']
     print(f"checkpoint {out_dir}: method {cfg['method']}, dataset {cfg['dataset']}, iter {ckpt['iter_num']}"
-          + (f", stage {ckpt['stage']}: {R.inference_layout(cfg, ckpt['stage'])['n_latent']} thoughts"
+          + (f", stage {ckpt['stage']}: {R.inference_layout(cfg, ckpt['stage']).get('n_latent', 0)} thoughts"
              if cfg['method'] == 'coconut' else ''))
     decoding = {'plain': 'greedy' if temperature == 0 else f"temperature {temperature}, top_k {top_k}, top_p {top_p}",
                 'base': 'base: temperature 1', 'lowtemp': f"low temperature 1/{alpha:g}",
