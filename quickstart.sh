@@ -22,11 +22,11 @@ done
 python - "$start" <<'PY'
 import json, sys, time
 print(f"\nrunning sum of 6 digits mod 10, test split, greedy decoding ({time.time() - int(sys.argv[1]):.0f} s in all)")
-print(f"{'method':34s} {'accuracy':>9s} {'# tokens':>9s} {'swap':>7s}")
+print(f"{'method':37s} {'accuracy':>9s} {'# tokens':>9s} {'swap':>7s}")
 rows = [('cot', 'CoT'), ('nocot', 'No-CoT'), ('coconut0', 'Coconut stage 0 (CoT in <bot> <eot>)'),
         ('coconut', 'Coconut, hidden-state thoughts'), ('coconut-soft', 'Coconut, soft thoughts')]
 for m, name in rows:
     r = json.load(open(f'out-quickstart-{m}/test.json'))
     swap = f"{100 * r['swap']:6.1f}%" if 'swap' in r else ''
-    print(f"{name:34s} {100 * r['accuracy']:8.1f}% {r['tokens_per_question']:9.1f} {swap:>7s}")
+    print(f"{name:37s} {100 * r['accuracy']:8.1f}% {r['tokens_per_question']:9.1f} {swap:>7s}")
 PY
