@@ -77,7 +77,8 @@ class SoftThought(nn.Module):
     """coconut_thought = 'soft': the thought fed at the next position is softmax(h E^T) @ E, the
     previous position's next-token distribution mixed over the input embeddings E (tied to the LM
     head), instead of h itself. The last hidden state is an input the model never saw (after ln_f
-    it is ~10x longer than a token embedding, and not in their span); this one it reads like the
+    it is ~16x longer than a token embedding on the quickstart's stage-0 model, 17.9 vs 1.1, and not
+    in their span: it drowns the position embedding, norm 0.62); this one it reads like the
     token it would have written, so the stage-0 model already passes its running state through
     it. No parameters: attached as model.thought_proj, where every decoder looks for the thought map."""
 
