@@ -40,6 +40,9 @@ eval_examples = 200      # valid questions decoded greedily for the accuracy (0 
 eval_max_new_tokens = 128
 log_interval = 10
 always_save_checkpoint = True  # else only when the valid loss improves
+stop_at_val_acc = 0.0    # end the run at the first eval whose valid accuracy reaches this (0 = never): a
+                         # from-scratch run leaves its loss plateau after a number of steps that varies
+                         # with the seed, so a long schedule with this stop is both robust and fast
 # data
 dataset = 'running_sum'  # data/<dataset>/{train,valid}.json, written by data/<dataset>/prepare.py
 method = 'cot'           # cot | nocot | pause | coconut | codi | latent
@@ -337,6 +340,10 @@ def main():
         if method == 'coconut' and iter_num < max_iters:  # the last checkpoint keeps the stage it was trained at
             new_stage = coconut.coconut_stage(iter_num, len(train_parts), cfg)
             if new_stage != stage:
+                if master:  # score the finished stage on its own layout: where a curriculum breaks
+                    stats = evaluate(model, valid_parts, valid_examples, tok, cfg_run, ctx, stage)
+                    print(f"end of stage {stage} (iter {iter_num}): "
+                          + ', '.join(f"{k} {v:.4f}" for k, v in stats.items()))
                 print(f"iter {iter_num}: Coconut stage {stage} -> {new_stage}"
                       + (", optimizer reset" if reset_optimizer else ''))
                 if reset_optimizer:
@@ -354,6 +361,16 @@ def main():
                     'config': cfg, 'meta': meta, 'rng': rng_state(generator), 'stats': stats, 'stage': stage})
         if iter_num >= max_iters:
             break
+        if stop_at_val_acc > 0 and iter_num % eval_interval == 0 and iter_num > 0:
+            # a curriculum stops only in its last stage; every process takes the master's decision
+            last_stage = method != 'coconut' or stage == coconut.coconut_stage(max_iters, len(train_parts), cfg)
+            stop = torch.tensor(float(master and last_stage and stats.get('val_acc', 0) >= stop_at_val_acc), device=dev)
+            all_reduce_sum([stop], world)
+            if stop.item() > 0:
+                if master:
+                    print(f"iter {iter_num}: valid accuracy {stats['val_acc']:.4f} >= stop_at_val_acc "
+                          f"{stop_at_val_acc}; stopping. The checkpoint is in {out_dir}")
+                break
 
         lr = get_lr(iter_num, cfg)
         for group in optimizer.param_groups:

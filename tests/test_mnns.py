@@ -110,3 +110,14 @@ def test_prepare_end_to_end(tmp_path):
             assert all(tok.encode(str(v)) != [unk] for r in ex['reachable'] for v in r)
     ms = {s: {tuple(sorted(map(int, ex['question'].split()))) for ex in exs} for s, exs in data.items()}
     assert not (ms['train'] & ms['valid'] or ms['train'] & ms['test'] or ms['valid'] & ms['test'])
+
+
+def test_path_counts_by_brute_force():
+    """paths[i][j]: how many of the 2^i sign choices of the first i digits reach reachable[i][j]."""
+    for digits in random_tuples(random.Random(2), n=150):
+        ex = mnns.make_example(digits)
+        assert len(ex['paths']) == len(digits)
+        for i in range(1, len(digits) + 1):
+            sums = [sum(signed(v, digits[:i])) for v in itertools.product(['+', '-'], repeat=i)]
+            assert ex['paths'][i - 1] == [sums.count(v) for v in ex['reachable'][i - 1]], (digits, i)
+            assert sum(ex['paths'][i - 1]) == 2 ** i

@@ -41,6 +41,8 @@ def test_loss_falls_and_resume_is_exact(workdir, method):
     assert sorted(la) == list(range(20)) and la[19] < la[0] - 0.5
     first = run('train.py', *TINY, f'--method={method}', '--out_dir=b', '--max_iters=10', '--eval_interval=10', cwd=workdir)
     assert first.returncode == 0, first.stderr
+    if method == 'coconut':  # each finished stage is scored on its own layout before the next starts
+        assert all(f'end of stage {k} (iter {5 * (k + 1)}): val_loss' in full.stdout for k in range(3))
     if method == 'coconut':  # it stops on a stage boundary: the checkpoint keeps the stage it was trained at
         import torch
         assert torch.load(workdir / 'b' / 'ckpt.pt', weights_only=False)['stage'] == 1
@@ -77,3 +79,14 @@ def test_coconut_stage0_then_soft_thoughts_decode_and_probe(workdir):
     assert {'zero_thoughts', 'swap', 'step_match'} <= set(res) and len(res['step_match']) == 4
     bad = run('train.py', *TINY, '--method=coconut', '--coconut_thought=hiden', '--out_dir=x', '--max_iters=1', cwd=workdir)
     assert bad.returncode != 0 and "coconut_thought is 'hidden' or 'soft'" in bad.stderr
+
+
+def test_stop_at_val_acc_ends_the_run_at_that_eval(workdir):
+    r = run('train.py', *TINY, '--eval_examples=64', '--out_dir=a', '--max_iters=400', '--eval_interval=25',
+            '--decay_lr=False', '--stop_at_val_acc=0.05', cwd=workdir)  # chance is ~10% once the format is learned
+    assert r.returncode == 0, r.stderr
+    evals = [(int(i), float(a)) for i, a in re.findall(r'^eval iter (\d+): .*val_acc ([\d.]+)', r.stdout, re.M)]
+    last_iter, last_acc = evals[-1]
+    assert 'stopping' in r.stdout and last_acc >= 0.05 and last_iter < 400
+    assert all(a < 0.05 for i, a in evals[:-1])  # it stopped at the first eval that reached the bar
+    assert max(losses(r.stdout)) == last_iter - 1  # no step after the eval that stopped it

@@ -12,8 +12,9 @@ The CoT path is the first optimal sign vector in itertools.product(['+', '-'], r
 CoT2's generator, so the first sign can be '-'. Steps = the first m-1 partial sums and the answer = the
 last one (the running-sum convention: the answer is not written twice; CoT2's text holds all m). Each
 example also has "reachable": for each of the m steps the sorted distinct partial sums that some sign
-choice reaches after that step (the search states; the last list holds the reachable final sums), the
-targets of CoT2's soft-target training. Partial sums can be negative; "-3" is one word to the word
+choice reaches after that step (the search states; the last list holds the reachable final sums), and
+"paths": how many of the 2^i sign choices reach each of them, the weights of CoT2's soft targets
+(cot2.py). Partial sums can be negative; "-3" is one word to the word
 tokenizer (it splits on whitespace), and the vocab also covers every reachable value, so that a soft
 target over a reachable set has a token for each state.
 
@@ -60,19 +61,32 @@ def solve(digits):
 
 def reachable(digits):
     """Sorted distinct partial sums reachable after each step 1..m (2^i sign choices at step i)."""
-    states, out = {0}, []
+    return [sorted(counts) for counts in path_counts(digits)]
+
+
+def path_counts(digits):
+    """For each step 1..m, {partial sum: how many of the 2^i sign choices of digits 1..i reach it}:
+    CoT2's soft target at step i weights each reachable state by its count / 2^i (cot2.py)."""
+    counts, out = {0: 1}, []
     for d in digits:
-        states = {s + d for s in states} | {s - d for s in states}
-        out.append(sorted(states))
+        nxt = collections.Counter()
+        for s, n in counts.items():
+            nxt[s + d] += n
+            nxt[s - d] += n
+        counts = dict(nxt)
+        out.append(counts)
     return out
 
 
 def make_example(digits):
     """Coconut JSON: steps = the first m-1 partial sums of the CoT path, answer = the last one; plus
-    the reachable partial sums at every step (ints, m lists)."""
+    the reachable partial sums at every step (ints, m lists) and, aligned with them, how many sign
+    choices reach each one (paths; step i's counts sum to 2^i)."""
     _, partial, answer = solve(digits)
+    counts = path_counts(digits)
     return {'question': ' '.join(map(str, digits)), 'steps': [str(p) for p in partial[:-1]],
-            'answer': str(answer), 'reachable': reachable(digits)}
+            'answer': str(answer), 'reachable': [sorted(c) for c in counts],
+            'paths': [[c[v] for v in sorted(c)] for c in counts]}
 
 
 def split_by_multiset(all_tuples, rng, test_frac=0.2, valid_frac=0.05):
