@@ -63,6 +63,38 @@ RECIPES = {
         ('(Latent-SFT stage 1)', 'config/quickstart_latent_stage1.py', [], 'CoT'),
         ('Latent-SFT', 'config/quickstart_latent.py', [], '(Latent-SFT stage 1)'),
     ],
+    # MNNS, CoT2's search task (m = 4 digits; 2-layer 2-head GPT): the rows that CoT2's argument needs
+    # at two widths (d 32, where a soft token holds about as many states as the 8 of the last latent
+    # step, and d 64), the other rows at d 32. Coconut from its own stage 0, as on the running sum.
+    'mnns': [
+        *[row for d in (32, 64) for row in [
+            (f'No-CoT, d {d}', 'config/mnns_nocot.py', [f'--n_embd={d}'], None),
+            (f'CoT, d {d}', 'config/mnns_cot.py', [f'--n_embd={d}'], None),
+            (f'(Coconut stage 0, d {d})', 'config/mnns_coconut0.py', [f'--n_embd={d}'], None),
+            (f'Coconut, d {d}', 'config/mnns_coconut.py', [], f'(Coconut stage 0, d {d})'),
+            (f'CoT2 soft targets, d {d}', 'config/mnns_cot2.py', [f'--n_embd={d}'], None)]],
+        ('Pause, d 32', 'config/mnns_cot.py', ['--method=pause', '--n_pause=6'], None),
+        *[(n + ', d 32', 'config/mnns_coconut.py', o, '(Coconut stage 0, d 32)') for n, o in COCONUT_ABLATIONS],
+        ('Coconut, soft thoughts, d 32', 'config/mnns_coconut_soft.py', [], '(Coconut stage 0, d 32)'),
+        ('CODI, d 32', 'config/mnns_cot.py', ['--method=codi', '--codi_thoughts=6', '--learning_rate=3e-4'], 'CoT, d 32'),
+        ('(Latent-SFT stage 1, d 32)', 'config/mnns_cot.py', ['--method=latent', '--latent_stage=1', '--latent_r=2',
+                                                              '--latent_topk=8', '--max_iters=2000'], 'CoT, d 32'),
+        ('Latent-SFT, d 32', 'config/mnns_cot.py', ['--method=latent', '--latent_stage=2', '--latent_topk=8',
+                                                    '--latent_budget=8'], '(Latent-SFT stage 1, d 32)'),
+    ],
+    # m = 5 (59,049 questions; 4 latent steps of up to 16 states): the CoT2 rows at both widths
+    'mnns5': [
+        *[row for d in (32, 64) for row in [
+            (f'No-CoT, d {d}', 'config/mnns_nocot.py', [f'--n_embd={d}', '--dataset=mnns5'], None),
+            (f'CoT, d {d}', 'config/mnns_cot.py', [f'--n_embd={d}', '--dataset=mnns5'], None),
+            (f'(Coconut stage 0, d {d})', 'config/mnns_coconut0.py', [f'--n_embd={d}', '--dataset=mnns5',
+                                                                     '--max_latent_stage=4'], None),
+            (f'Coconut, d {d}', 'config/mnns_coconut.py', ['--dataset=mnns5', '--max_latent_stage=4', '--max_iters=4000',
+                                                          '--epochs_per_stage=2.82'], f'(Coconut stage 0, d {d})'),
+            (f'CoT2 soft targets, d {d}', 'config/mnns_cot2.py', [f'--n_embd={d}', '--dataset=mnns5', '--latent_topk=16',
+                                                                 '--latent_budget=12',
+                                                                 '--latent_labels=data/mnns5/cot2_labels.pt'], None)]],
+    ],
     'multiply': [
         ('CoT', 'config/multiply_cot.py', [], None),
         ('No-CoT', 'config/multiply_cot.py', ['--method=nocot'], None),
@@ -89,7 +121,10 @@ RECIPES = {
         ('Latent-SFT', 'config/gsm8k_latent.py', [], '(Latent-SFT stage 1)'),
     ],
 }
-PRESETS = {'cpu': dict(tasks=['running_sum', 'multiply'], seeds=[1337, 1338, 1339], jobs=2,
+# Data that is not `python data/<task>/prepare.py` as it is: the commands that make data/<task>.
+PREPARE = {'mnns': [['data/mnns/prepare.py'], ['cot2.py', '--dataset=mnns']],
+           'mnns5': [['data/mnns/prepare.py', '--m=5', '--out_dir=data/mnns5'], ['cot2.py', '--dataset=mnns5']]}
+PRESETS = {'cpu': dict(tasks=['running_sum', 'multiply', 'mnns', 'mnns5'], seeds=[1337, 1338, 1339], jobs=2,
                        sampling_task='multiply', sampling_tokens=48),
            'gpu': dict(tasks=['prosqa', 'gsm8k'], seeds=[1337], jobs=1, sampling_task='gsm8k', sampling_tokens=256)}
 # What the papers report for the same rows, GPT-2 small: accuracy (%), # tokens. Coconut's Table 1 (Hao
@@ -166,6 +201,11 @@ def train_args(task, seed, name, config, overrides, parent):
     return args
 
 
+def probed(name):
+    """Rows scored with the thought probes too (zero thoughts, the swap): Coconut's, where thoughts exist."""
+    return 'Coconut' in name and not any(a in name for a in ('w/o thought', 'pause as thought'))
+
+
 def train_and_score(task, seed, name, config, overrides, parent, threads):
     """Train and score one run; writes and returns result.json."""
     d = run_dir(task, seed, name)
@@ -174,7 +214,7 @@ def train_and_score(task, seed, name, config, overrides, parent, threads):
     sh(['train.py'] + train_args(task, seed, name, config, overrides, parent), os.path.join(d, 'train.log'), threads)
     res = {'train_seconds': round(time.time() - t0)}
     if not name.startswith('('):
-        res.update(score(d, 'test', os.path.join(d, 'eval.log'), threads))
+        res.update(score(d, 'test', os.path.join(d, 'eval.log'), threads, ['--thought_probes=True'] * probed(name)))
         if extra_test:
             res['extra'] = score(d, extra_test, os.path.join(d, 'eval_extra.log'), threads)
     json.dump(res, open(os.path.join(d, 'result.json'), 'w'))
@@ -254,6 +294,8 @@ def method_table(task):
     paper = PAPER.get(task)
     n = len(seeds)
     head = ['method', f'accuracy (%), mean +- std of {n} seed{"s" * (n > 1)}', 'each seed', '# tokens']
+    probes = any(probed(name) for name, *_ in rows)
+    head += ['zero thoughts (%)', 'swap (%)'] if probes else []
     head += ['official test (%)'] if extra_test else []
     head += ['paper: accuracy (# tokens)'] if paper else []
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
@@ -267,6 +309,8 @@ def method_table(task):
         missing = f" ({len(seeds) - len(res)} seed{'s' * (len(seeds) - len(res) > 1)} not run yet)" if len(res) < len(seeds) else ''
         cells = [name, f"{m:.1f} +- {s:.1f}{missing}", ' / '.join(f"{100 * r['accuracy']:.1f}" for r in res),
                  f"{mean_std([r['tokens_per_question'] for r in res])[0]:.1f}"]
+        if probes:
+            cells += [' / '.join(f"{100 * r[k]:.1f}" for r in res) if 'swap' in res[0] else '' for k in ('zero_thoughts', 'swap')]
         if extra_test:
             cells.append(f"{mean_std([100 * r['extra']['accuracy'] for r in res])[0]:.1f}")
         if paper:
@@ -360,7 +404,8 @@ def main():
     for task in [] if tables_only else list(task_list):
         if not os.path.exists(os.path.join('data', task, 'test.json')):
             print(f"preparing data/{task}", flush=True)
-            if subprocess.run([sys.executable, os.path.join(ROOT, 'data', task, 'prepare.py')]).returncode != 0:
+            cmds = PREPARE.get(task, [[os.path.join('data', task, 'prepare.py')]])
+            if any(subprocess.run([sys.executable, os.path.join(ROOT, c[0])] + c[1:]).returncode != 0 for c in cmds):
                 print(f"data/{task} could not be prepared (offline?): skipping {task}")  # GSM8k-Aug is a download
                 task_list.remove(task)
     if sampling and sampling_task not in task_list:

@@ -84,3 +84,21 @@ def test_gpu_preset_dry_run(monkeypatch, capsys):
     coconut = next(l for l in lines if l.startswith('gsm8k seed 1337, Coconut:'))
     assert 'config/gsm8k_coconut.py' in coconut and coconut.endswith('--init_from=out-results/gsm8k/seed1337/cot')
     assert any('--pause_as_thought=True' in l and 'prosqa' in l for l in lines)
+
+
+def test_cpu_preset_plans_mnns(monkeypatch, capsys):
+    """The CPU preset's MNNS tables: every config exists, Coconut starts from its own stage 0 of the
+    same width, m = 5 runs read data/mnns5 and its CoT2 labels, and Coconut rows are scored with the
+    thought probes."""
+    monkeypatch.chdir(results.ROOT)
+    monkeypatch.setattr(sys, 'argv', ['results.py', '--preset=cpu', '--dry_run=True', '--tasks=mnns,mnns5'])
+    results.main()
+    lines = [l for l in capsys.readouterr().out.splitlines() if 'python train.py' in l]
+    assert len(lines) == 3 * (len(results.RECIPES['mnns']) + len(results.RECIPES['mnns5']))
+    co = next(l for l in lines if l.startswith('mnns seed 1338, Coconut, d 64:'))
+    assert co.endswith('--init_from=out-results/mnns/seed1338/coconut-stage-0-d-64')
+    assert all('--dataset=mnns5' in l for l in lines if l.startswith('mnns5'))
+    assert any('data/mnns5/cot2_labels.pt' in l for l in lines)
+    assert results.probed('Coconut, d 32') and results.probed('Coconut, soft thoughts, d 32')
+    assert not results.probed('- w/o thought, d 32') and not results.probed('CoT, d 32')
+    assert results.PREPARE['mnns5'][0] == ['data/mnns/prepare.py', '--m=5', '--out_dir=data/mnns5']
