@@ -5,7 +5,9 @@
 # its stage 0 (the CoT inside an empty <bot> <eot> block), two runs replace all five written sums by
 # ten thoughts: the paper's (the last hidden state fed back, one step more per stage) and the soft
 # thought (softmax(h E^T) @ E, all at once). coconut.py has both; README, "Coconut", says why only one
-# learns. The swap column is the accuracy when each question gets another question's thoughts.
+# learns. Probes on the test split: "zero" = accuracy with the thoughts removed, "swap" = accuracy when
+# each question gets another question's thoughts (chance: the answer is read from the thoughts),
+# "sums" = share of the running sums that some thought decodes to through the LM head.
 set -euo pipefail
 cd "$(dirname "$0")"
 start=$(date +%s)
@@ -14,19 +16,30 @@ for m in cot nocot coconut0 coconut coconut_soft; do
   cfg=config/quickstart.py
   [ $m != cot ] && cfg=config/quickstart_$m.py
   out=out-quickstart-${m//_/-}
+  mkdir -p $out
   echo "=== training $m ($cfg)"
-  python train.py $cfg
+  python train.py $cfg | tee $out/train.log
   probes=""; [[ $m == coconut* && $m != coconut0 ]] && probes="--thought_probes=True"
   python sample.py --out_dir=$out --eval=test $probes | tail -n 1 > $out/test.json
 done
 python - "$start" <<'PY'
-import json, sys, time
-print(f"\nrunning sum of 6 digits mod 10, test split, greedy decoding ({time.time() - int(sys.argv[1]):.0f} s in all)")
-print(f"{'method':37s} {'accuracy':>9s} {'# tokens':>9s} {'swap':>7s}")
+import json, re, sys, time
+print(f"\nrunning sum of 6 digits mod 10, test split (1,000 questions), greedy decoding, "
+      f"{time.time() - int(sys.argv[1]):.0f} s in all")
+print(f"{'method':37s} {'accuracy':>9s} {'# tokens':>9s} {'zero':>7s} {'swap':>7s} {'sums':>7s}")
 rows = [('cot', 'CoT'), ('nocot', 'No-CoT'), ('coconut0', 'Coconut stage 0 (CoT in <bot> <eot>)'),
         ('coconut', 'Coconut, hidden-state thoughts'), ('coconut-soft', 'Coconut, soft thoughts')]
+pct = lambda x: f"{100 * x:6.1f}%"
 for m, name in rows:
     r = json.load(open(f'out-quickstart-{m}/test.json'))
-    swap = f"{100 * r['swap']:6.1f}%" if 'swap' in r else ''
-    print(f"{name:37s} {100 * r['accuracy']:8.1f}% {r['tokens_per_question']:9.1f} {swap:>7s}")
+    probes = ['', '', '']
+    if 'swap' in r:  # sums: for each running sum, the best thought's match rate, averaged over the sums
+        best = [max(row[i] for row in r['step_match']) for i in range(len(r['step_match'][0]))]
+        probes = [pct(r['zero_thoughts']), pct(r['swap']), pct(sum(best) / len(best))]
+    print(f"{name:37s} {pct(r['accuracy']):>9s} {r['tokens_per_question']:9.1f} " + ' '.join(f"{p:>7s}" for p in probes))
+log = open('out-quickstart-coconut/train.log').read()
+stages = re.findall(r'^end of stage (\d+) .*val_acc ([\d.]+)', log, re.M)
+stages += re.findall(r'^eval iter \d+ \(stage (\d+)\).*val_acc ([\d.]+)', log, re.M)[-1:]  # the last stage
+print("hidden-state curriculum, valid accuracy at the end of each stage: "
+      + ', '.join(f"stage {k} {100 * float(a):.0f}%" for k, a in stages))
 PY

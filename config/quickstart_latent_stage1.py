@@ -1,5 +1,5 @@
 # Latent-SFT stage 1 on the quickstart task: from the CoT checkpoint, one model learns to compress each
-# segment of r = 2 CoT tokens (one running sum and its newline) into a latent, and to read the answer
+# segment of r = 3 CoT tokens (one step: the digit, the sum, the newline) into a latent, and to read the answer
 # back from the latents. At the end it writes the soft labels of 50k train examples for stage 2.
 # python train.py config/quickstart.py && python train.py config/quickstart_latent_stage1.py
 exec(open('config/quickstart.py').read())
@@ -7,7 +7,7 @@ out_dir = 'out-quickstart-latent-stage1'
 method = 'latent'
 latent_stage = 1
 init_from = 'out-quickstart-cot'
-latent_r = 2
+latent_r = 3
 latent_topk = 10
 latent_label_examples = 50000
 max_iters = 300

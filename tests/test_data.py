@@ -72,10 +72,13 @@ def test_running_sum_sums_check():
             ex = running_sum.make_example(rng, n)
             digits = [int(d) for d in ex['question'].split()]
             assert len(digits) == n and len(ex['steps']) == n - 1
-            sums = [int(s) for s in ex['steps'] + [ex['answer']]]
-            assert all(len(s) == 1 for s in ex['steps'] + [ex['answer']])  # one token each
+            added = [int(st.split()[0]) for st in ex['steps']]  # 'add': each step is "digit sum"
+            sums = [int(st.split()[1]) for st in ex['steps']] + [int(ex['answer'])]
+            assert added == digits[:-1] and all(len(st) == 3 for st in ex['steps']) and len(ex['answer']) == 1
             for i in range(n):
                 assert sums[i] == sum(digits[:i + 1]) % 10
+            old = running_sum.make_example(random.Random(5), n, cot='sums')  # the sums alone, one token each
+            assert old['steps'] == [st.split()[1] for st in running_sum.make_example(random.Random(5), n)['steps']]
 
 
 def test_running_sum_deterministic():
