@@ -291,3 +291,24 @@ def test_degenerate_decoding_values_give_a_result_in_seconds(model):
             n_latent = [r.count(TOK.id(R.LATENT)) for r in rows]
             assert all(TOK.id(R.EOT) in r and len(r) <= room + 1 for r in rows)  # + 1: <eot> always fits
             assert budget > 0 or n_latent == [0]
+
+
+def test_init_from_a_local_hf_directory_trains(tmp_path):
+    """init_from may name a local copy of HF GPT-2 weights (config.json + model.safetensors), as the
+    README says; it used to be looked up as a checkpoint (no ckpt.pt there: an error)."""
+    from safetensors.torch import save_file
+    from test_model import hf_state_dict
+    rng = random.Random(0)
+    R.save_splits(str(tmp_path / 'data' / 'bpe'), {s: [running_sum_example(rng) for _ in range(8)]
+                                                   for s in ('train', 'valid', 'test')}, 'gpt2')
+    torch.manual_seed(0)
+    src = GPT(GPTConfig(block_size=64, vocab_size=50257, n_layer=1, n_head=2, n_embd=16))
+    os.makedirs(tmp_path / 'hf')
+    (tmp_path / 'hf' / 'config.json').write_text(json.dumps({'n_positions': 64, 'vocab_size': 50257, 'n_layer': 1,
+                                                             'n_head': 2, 'n_embd': 16}))
+    save_file(hf_state_dict(src, 50257), tmp_path / 'hf' / 'model.safetensors')
+    code, err = main_of('train.py', ['--dataset=bpe', '--init_from=hf', '--max_iters=1', '--eval_interval=1',
+                                     '--eval_iters=1', '--eval_examples=0', '--batch_size=2'], tmp_path)
+    assert code == 0, err
+    ckpt = torch.load(tmp_path / 'out' / 'ckpt.pt', weights_only=False)
+    assert ckpt['iter_num'] == 1 and ckpt['model_args']['n_embd'] == 16
