@@ -403,7 +403,9 @@ def main():
             stats = evaluate(model, valid_parts, valid_examples, tok, cfg_run, ctx, stage)
             print(f"eval iter {iter_num}" + (f" (stage {stage})" if method == 'coconut' else '') + ": "
                   + ', '.join(f"{k} {v:.4f}" for k, v in stats.items()))
-            if stats['val_loss'] < best_val_loss or always_save_checkpoint:
+            # a NaN valid loss is never saved: the training loss of the same weights stops the run next,
+            # on every process, and the last good checkpoint must still be there
+            if math.isfinite(stats['val_loss']) and (stats['val_loss'] < best_val_loss or always_save_checkpoint):
                 best_val_loss = min(best_val_loss, stats['val_loss'])
                 R.save_checkpoint(os.path.join(out_dir, 'ckpt.pt'), {
                     'model': raw_model.state_dict(), 'model_args': vars(raw_model.config),

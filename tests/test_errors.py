@@ -226,6 +226,47 @@ def test_quickstart_imports_neither_safetensors_nor_the_hub_client():
     assert r.returncode == 0 and r.stdout.strip() == '[]', r.stdout + r.stderr
 
 
+def test_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(bad_dir, capsys):
+    """lr 1e30 blows the weights up after one step. The eval of iteration 1 comes before its training
+    step: it used to save those weights (valid loss NaN) as the 'last good checkpoint'."""
+    code, _ = main_of('train.py', TINY + ['--learning_rate=1e30', '--decay_lr=False', '--max_iters=5', '--eval_interval=1',
+                                          '--out_dir=nan'], bad_dir)
+    assert code == 1 and 'iter 1: loss is nan; stopping. The last good checkpoint is in nan' in capsys.readouterr().out
+    ckpt = R.load_checkpoint_file(str(bad_dir / 'nan' / 'ckpt.pt'))
+    assert ckpt['iter_num'] == 0 and ckpt['stats']['val_loss'] < 10
+
+
+def test_an_interrupted_save_leaves_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = str(tmp_path / 'ckpt.pt')
+    R.save_checkpoint(path, {'iter_num': 1})
+    def dies_halfway(obj, f):
+        open(f, 'wb').write(b'PK\x03\x04 half a zip')
+        raise KeyboardInterrupt  # the process dies here
+    monkeypatch.setattr(torch, 'save', dies_halfway)
+    with pytest.raises(KeyboardInterrupt):
+        R.save_checkpoint(path, {'iter_num': 2})
+    monkeypatch.undo()
+    assert torch.load(path) == {'iter_num': 1}
+
+
+def test_kill_9_at_random_moments_leaves_a_checkpoint_that_loads(bad_dir):
+    """A run that checkpoints every iteration is killed (SIGKILL) at a random moment, resumed, killed
+    again: ckpt.pt loads every time (written to a temporary file, then renamed)."""
+    rng, path = random.Random(0), bad_dir / 'killed' / 'ckpt.pt'
+    for resume in (False, True):
+        mtime = path.stat().st_mtime if resume else 0
+        p = subprocess.Popen([sys.executable, os.path.join(ROOT, 'train.py'), *TINY, '--eval_interval=1', '--max_iters=100000',
+                              '--out_dir=killed'] + ['--init_from=resume'] * resume, cwd=bad_dir,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        t0 = time.time()
+        while not (path.exists() and path.stat().st_mtime > mtime) and time.time() - t0 < 300:
+            time.sleep(0.05)
+        time.sleep(rng.uniform(0, 0.5))  # a few checkpoints later, at a moment no one chose
+        p.kill()
+        p.wait()
+        assert R.load_checkpoint_file(str(path))['iter_num'] >= 0
+
+
 # -----------------------------------------------------------------------------
 # degenerate decoding values: every decoding loop advances or stops
 
