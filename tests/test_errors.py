@@ -1,8 +1,9 @@
 """Every bad input is a clear error, at start, and nothing hangs. One table: the script, its command
 line, the exit status, the words the error must hold. The rows run each script's main in this process
 (runpy, as `python script.py ...` would, less the ~3 s of a fresh interpreter), so the table takes
-seconds; three rows of the issue also run as real processes. Then the degenerate decoding values
-(block 0, budget 0, one token of room): a clear error or a result, within seconds. CPU, offline."""
+seconds; three rows of the issue also run as real processes. Then what a crash must not lose (a NaN
+loss, a save interrupted halfway, kill -9), and the degenerate decoding values (block 0, budget 0,
+one token of room): a clear error or a result, within seconds. CPU, offline."""
 import ast
 import json
 import os
