@@ -11,11 +11,14 @@ import torch
 
 import coconut
 import codi
+import configurator
 import latent_sft
 import power_sampling
 import reasoning as R
+import sample
 import soft_thinking
 import train as T
+from configurator import above, at_least, one_of
 from model import GPT, GPTConfig
 
 # -----------------------------------------------------------------------------
@@ -41,6 +44,26 @@ mcmc_steps = 4
 power_repeats = 2        # power sampling runs are long: best of fewer
 seed = 1337
 # -----------------------------------------------------------------------------
+# what each key allows (configurator.check, at start); validate() adds the rules between keys
+CHECKS = {
+    'device': sample.DEVICE, 'n_layer': at_least(1), 'n_head': at_least(1), 'n_embd': at_least(1),
+    'vocab_size': ((lambda v: v >= 19), '>= 19 (the ids of its digit tokenizer)'), 'block_size': at_least(2), 'prompt_len': at_least(1), 'new_tokens': at_least(1),
+    'batch_size': at_least(1), 'train_batch': at_least(1), 'train_len': at_least(1), 'latent_batch': at_least(1),
+    'latent_digits': at_least(2), 'repeats': at_least(1), 'compile': one_of(True, False), 'power_tokens': at_least(1),
+    'alpha': above(0), 'mcmc_block': at_least(1), 'mcmc_steps': at_least(1), 'power_repeats': at_least(1), 'seed': at_least(0),
+}
+
+
+def validate(cfg):
+    """Every key's range (CHECKS), then what must fit together, before a minute of timing is spent."""
+    configurator.check(cfg, CHECKS)
+    if cfg['n_embd'] % cfg['n_head']:
+        raise ValueError(f"n_embd={cfg['n_embd']} is not a multiple of n_head={cfg['n_head']}")
+    for key in ('new_tokens', 'power_tokens'):  # the uncached decoder and the samplers need the whole length in the model
+        if cfg['prompt_len'] + cfg[key] > cfg['block_size']:
+            raise ValueError(f"prompt_len={cfg['prompt_len']} + {key}={cfg[key]} does not fit in block_size={cfg['block_size']}")
+    if cfg['train_len'] > cfg['block_size']:
+        raise ValueError(f"train_len={cfg['train_len']} does not fit in block_size={cfg['block_size']}")
 
 
 def timed(fn, n=None):
@@ -255,6 +278,7 @@ def bench_latent(model, tok):
 def main():
     from configurator import configure
     configure(globals(), sys.argv[1:])
+    validate(globals())
     torch.manual_seed(seed)
     model = GPT(GPTConfig(block_size=block_size, vocab_size=vocab_size, n_layer=n_layer, n_head=n_head,
                           n_embd=n_embd)).to(device).eval()

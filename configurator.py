@@ -2,9 +2,11 @@
 nanoGPT-style configuration: `python train.py config/x.py --batch_size=32 --compile=False`.
 A config file is plain Python that assigns config variables; `--key=value` overrides one variable.
 Unlike nanoGPT this is a function, and it refuses unknown keys and values of the wrong type, naming
-the key: a typo in a flag silently ignored costs a whole training run.
+the key: a typo in a flag silently ignored costs a whole training run. check() then refuses values out
+of range: each script keeps a table of what each key allows beside its config (CHECKS).
 """
 import ast
+import math
 
 
 def configure(config, argv):
@@ -26,9 +28,11 @@ def configure(config, argv):
             if not sep:
                 raise ValueError(f"argument {arg!r} must look like --key=value")
             try:
-                val = ast.literal_eval(val)  # numbers, booleans, lists ...
+                parsed = ast.literal_eval(val)  # numbers, booleans, lists, quoted strings ...
             except (SyntaxError, ValueError):
-                pass  # ... or a bare string
+                parsed = val  # ... or a bare string
+            # a text key takes the text as typed: --start=7 is the question "7", not the number 7
+            val = val if isinstance(config.get(key), str) and not isinstance(parsed, str) else parsed
             changed[key] = set_key(config, key, val)
     for key, val in changed.items():
         print(f"  {key} = {val!r}")
@@ -46,3 +50,35 @@ def set_key(config, key, val):
             raise TypeError(f"config key {key!r} expects {type(old).__name__}, got {val!r} ({type(val).__name__})")
     config[key] = val
     return val
+
+
+# -----------------------------------------------------------------------------
+# ranges: a script's CHECKS maps each of its keys to (test, what is allowed), and check() runs them all
+# once, before any work, so a bad value stops the run in a second with one line naming the key, the
+# value and what is allowed (as HF's GenerationConfig refuses a negative temperature), not an hour
+# later inside the loop, or never (a silently odd result, a hang).
+
+def check(config, checks):
+    for key, (ok, allowed) in checks.items():
+        val = config[key]
+        if (isinstance(val, float) and not math.isfinite(val)) or not ok(val):  # inf: --x=1e999
+            raise ValueError(f"{key}={val!r} is not allowed: {key} must be {allowed}")
+
+
+def one_of(*values):
+    return (lambda v: v in values), 'one of ' + ', '.join(map(repr, values))
+
+
+def at_least(lo):
+    return (lambda v: v >= lo), f'>= {lo}'
+
+
+def above(lo):
+    return (lambda v: v > lo), f'> {lo}'
+
+
+def between(lo, hi):
+    return (lambda v: lo <= v <= hi), f'in [{lo}, {hi}]'
+
+
+ANY = (lambda v: True), 'anything'  # a key whose every value is fine (a path, a free text): listed to show it was considered

@@ -322,7 +322,8 @@ def latent_load_labels(path, cfg, train, valid):
     if not os.path.exists(path):
         raise FileNotFoundError(f"no Latent-SFT soft labels at {path}: stage 1 (latent_stage=1) writes them to its "
                                 f"out_dir when it ends; start stage 2 from that checkpoint or set latent_labels")
-    labels = torch.load(path, map_location='cpu', weights_only=True)
+    labels = R.load_checkpoint_file(path, keys=('train', 'valid', 'dataset', 'fingerprint', 'latent_topk', 'latent_r'),
+                                    what='a Latent-SFT soft-labels file (stage 1 writes it)', weights_only=True)
     n = len(labels['train']['counts'])
     if (labels['dataset'] != cfg['dataset'] or labels['fingerprint']['train'] != latent_fingerprint(train[0][:n])
             or labels['fingerprint']['valid'] != latent_fingerprint(valid[0])):
@@ -370,6 +371,7 @@ def latent_generate(model, tok, prompts, max_new_tokens, latent_k, budget, tempe
     """Latent-SFT: think (at most budget latents), <eot>, then the answer as generate() decodes it.
     The latents are deterministic, so num_samples repeats the cache rows after them. Returns, per prompt
     and sample, the new ids: one <latent> per latent step (each one a generated token), <eot>, the answer."""
+    assert latent_k >= 1 and budget >= 0, f"latent_k {latent_k} >= 1, budget {budget} >= 0"
     logits, cache, _ = R.prefill(model, tok, prompts, budget + 1 + max_new_tokens)
     budget = min(budget, cache.max_len - cache.length - 1)  # leave room for <eot>
     logits, steps, _ = think(model, tok, logits, cache, latent_k, budget)

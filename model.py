@@ -10,7 +10,6 @@ the static-shape decode step, loading HF weights from local files, and the MFU /
 import json
 import math
 import os
-import struct
 import inspect
 from dataclasses import dataclass
 
@@ -129,7 +128,7 @@ class CausalSelfAttention(nn.Module):
 
     def __init__(self, config):
         super().__init__()
-        assert config.n_embd % config.n_head == 0
+        assert config.n_embd % config.n_head == 0, f"n_embd {config.n_embd} is not a multiple of n_head {config.n_head}"
         self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd, bias=config.bias)  # q, k, v in one matmul
         self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
         self.resid_dropout = nn.Dropout(config.dropout)
@@ -324,8 +323,10 @@ class GPT(nn.Module):
     @classmethod
     def from_pretrained(cls, name_or_dir, vocab_size=50304, dropout=0.0):
         """HF GPT-2 weights from a local directory (config.json + model.safetensors or pytorch_model.bin)
-        or, when online, by hub name (gpt2, gpt2-medium, gpt2-large, gpt2-xl). The vocab is padded to
-        vocab_size rows; the extra rows keep their fresh init (our special tokens live there)."""
+        or by hub name (gpt2, gpt2-medium, gpt2-large, gpt2-xl) through huggingface_hub. The vocab is
+        padded to vocab_size rows; the extra rows keep their fresh init (our special tokens live there).
+        Peak memory is the model plus one tensor: the weights file is memory-mapped (safetensors) and
+        each tensor is copied into place, then dropped."""
         d = name_or_dir if os.path.isdir(name_or_dir) else download_hf_gpt2(name_or_dir)
         with open(os.path.join(d, 'config.json')) as f:
             hf = json.load(f)
@@ -333,15 +334,15 @@ class GPT(nn.Module):
                            n_head=hf['n_head'], n_embd=hf['n_embd'], dropout=dropout, bias=True)
         assert vocab_size >= hf['vocab_size'], f"vocab_size {vocab_size} < pretrained {hf['vocab_size']}"
         print(f"loading GPT-2 weights from {d}: {config}")
-        sd_hf = load_hf_state_dict(d)
         model = cls(config)
-        sd = model.state_dict()
+        sd = model.state_dict()  # views of the parameters: copying into them loads the model
         # HF stores these as Conv1D, i.e. (in, out): transpose them into nn.Linear's (out, in)
         transposed = ('attn.c_attn.weight', 'attn.c_proj.weight', 'mlp.c_fc.weight', 'mlp.c_proj.weight')
-        for k, w in sd_hf.items():
+        loaded = set()
+        for k, w in hf_tensors(d):
             k = k.removeprefix('transformer.')
-            if k.endswith(('attn.bias', 'attn.masked_bias')) or k == 'lm_head.weight':
-                continue  # causal-mask buffers, and the head that is tied to wte anyway
+            if k.endswith(('.attn.bias', '.attn.masked_bias')) or k == 'lm_head.weight':
+                continue  # causal-mask buffers (not c_attn.bias!), and the head that is tied to wte anyway
             ours = k if k.startswith('lm_head') else 'transformer.' + k
             assert ours in sd, f"unexpected key {k} in the pretrained weights"
             w = w.t() if k.endswith(transposed) else w
@@ -349,7 +350,10 @@ class GPT(nn.Module):
                 sd[ours][:w.size(0)].copy_(w)  # rows past 50257 keep their init: our special tokens
             else:
                 assert sd[ours].shape == w.shape, f"{k}: {tuple(w.shape)} vs ours {tuple(sd[ours].shape)}"
-                sd[ours].copy_(w)
+                sd[ours].copy_(w)  # copy_ also converts a float16 / bfloat16 file to our float32
+            loaded.add(ours)
+        missing = set(sd) - loaded - {'lm_head.weight'}
+        assert not missing, f"{d}: the pretrained weights lack {', '.join(sorted(missing)[:5])}"
         return model
 
     def configure_optimizers(self, weight_decay, learning_rate, betas, device_type):
@@ -411,44 +415,44 @@ def gpu_spec(device, table):
     return next((value for key, value in table.items() if key in name), None)
 
 
-def load_hf_state_dict(d):
-    """Tensors of an HF checkpoint directory: model.safetensors (read by hand: an 8-byte header length,
-    a JSON header, raw little-endian bytes; no extra dependency) or pytorch_model.bin."""
+def hf_tensors(d):
+    """(name, tensor) of an HF checkpoint directory, one tensor at a time: model.safetensors through
+    the safetensors package (memory-mapped: a tensor is read when asked for), or pytorch_model.bin
+    (torch.load with mmap). Imported here, so that training from scratch needs no safetensors."""
     path = os.path.join(d, 'model.safetensors')
     if os.path.exists(path):
-        with open(path, 'rb') as f:
-            n = struct.unpack('<Q', f.read(8))[0]
-            header = json.loads(f.read(n))
-            data = f.read()
-        dtypes = {'F32': torch.float32, 'F16': torch.float16, 'BF16': torch.bfloat16}
-        sd = {}
-        for k, info in header.items():
-            if k == '__metadata__':
-                continue
-            b, e = info['data_offsets']
-            sd[k] = torch.frombuffer(bytearray(data[b:e]), dtype=dtypes[info['dtype']]).reshape(info['shape']).float()
-        return sd
+        from safetensors import safe_open
+        with safe_open(path, framework='pt') as f:
+            keys = list(f.keys())
+        for k in keys:  # one mapping per tensor: the pages read through a mapping count as this process's
+            with safe_open(path, framework='pt') as f:  # memory until it closes (one for all: the whole file)
+                yield k, f.get_tensor(k)
+        return
     path = os.path.join(d, 'pytorch_model.bin')
     if os.path.exists(path):
-        return {k: v.float() for k, v in torch.load(path, map_location='cpu', weights_only=True).items()}
+        yield from torch.load(path, map_location='cpu', weights_only=True, mmap=True).items()
+        return
     raise FileNotFoundError(f"{d} holds neither model.safetensors nor pytorch_model.bin")
 
 
+GPT2_REPOS = {name: f'openai-community/{name}' for name in ('gpt2', 'gpt2-medium', 'gpt2-large', 'gpt2-xl')}
+
+
 def download_hf_gpt2(name):
-    """Fetch config.json and model.safetensors of an HF hub GPT-2 into ~/.cache (needs the network)."""
-    import urllib.request
-    assert name in ('gpt2', 'gpt2-medium', 'gpt2-large', 'gpt2-xl'), \
-        f"{name!r} is neither a directory nor a GPT-2 hub name"
-    d = os.path.join(os.path.expanduser('~'), '.cache', 'latent-reasoning', name)
-    os.makedirs(d, exist_ok=True)
-    for fname in ('config.json', 'model.safetensors'):
-        path = os.path.join(d, fname)
-        if not os.path.exists(path):
-            url = f'https://huggingface.co/openai-community/{name}/resolve/main/{fname}'
-            print(f"downloading {url}")
-            try:
-                urllib.request.urlretrieve(url, path + '.tmp')
-            except OSError as e:
-                raise RuntimeError(f"could not download {url} ({e}); offline, pass a local directory") from e
-            os.replace(path + '.tmp', path)
-    return d
+    """The local snapshot directory of an HF hub GPT-2 (config.json and model.safetensors), through
+    huggingface_hub: the HF cache shared with transformers (HF_HOME, default ~/.cache/huggingface),
+    interrupted downloads resume, and HF_HUB_OFFLINE=1 reads the cache without the network."""
+    if name not in GPT2_REPOS:
+        raise ValueError(f"{name!r} is neither a directory nor a GPT-2 hub name ({', '.join(GPT2_REPOS)})")
+    try:
+        from huggingface_hub import hf_hub_download
+    except ImportError:
+        raise ImportError(f"loading {name!r} by hub name needs huggingface_hub (pip install huggingface_hub), "
+                          "or pass a local directory with config.json and model.safetensors") from None
+    try:
+        for fname in ('config.json', 'model.safetensors'):
+            path = hf_hub_download(GPT2_REPOS[name], fname)
+    except Exception as e:  # offline and not cached, no network, a proxy: all of them end here
+        raise RuntimeError(f"could not fetch {fname} of {GPT2_REPOS[name]} ({type(e).__name__}: {e}). Offline "
+                           "(HF_HUB_OFFLINE=1) it must be in the HF cache already; or pass a local directory") from e
+    return os.path.dirname(path)

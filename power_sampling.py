@@ -37,6 +37,17 @@ def power_logprobs(logits, alpha, banned=()):
     return logp, F.log_softmax(alpha * logp, dim=-1)
 
 
+def check_power_args(alpha, block, steps):
+    """A block of 0 tokens never grows the state: the chain would loop forever. alpha 0 makes q
+    uniform over the banned ids too (0 * -inf is NaN)."""
+    if not block >= 1:
+        raise ValueError(f"mcmc_block={block} is not allowed: a block must add at least 1 token, or the chain never ends")
+    if not steps >= 0:
+        raise ValueError(f"mcmc_steps={steps} is not allowed: mcmc_steps must be >= 0")
+    if not alpha > 0:
+        raise ValueError(f"alpha={alpha} is not allowed: alpha must be > 0 (the target is p^alpha)")
+
+
 # -----------------------------------------------------------------------------
 # the reference: one chain, batch of one. The KV cache always holds a prefix of prompt + state; a
 # proposal crops it back to where the proposal starts (KVCache.crop), a rejection back to the prefix
@@ -47,6 +58,7 @@ def power_sample_reference(model, tok, prompt, max_new_tokens, alpha=4.0, block=
     """Power sampling of one prompt (a list of ids), one chain. Returns its new ids (ending in <eos>
     if it ended). generator: a torch.Generator on the model's device (None: the global RNG)."""
     assert len(prompt) > 0, "the first proposal starts from the prompt's last token"
+    check_power_args(alpha, block, steps)
     banned = R.banned_ids(tok, model.config.vocab_size)
     _, cache, _ = R.prefill(model, tok, [prompt], max_new_tokens)
     P, T, dev = len(prompt), min(max_new_tokens, cache.max_len - len(prompt)), cache.valid.device
@@ -208,6 +220,7 @@ def power_generate(model, tok, prompts, max_new_tokens, alpha=4.0, block=192, st
     drawn (tokens drawn from q), fed (row-tokens run through the model), final (tokens returned),
     forwards (batched steps)."""
     assert all(len(p) > 0 for p in prompts), "a chain starts from the prompt's last token"
+    check_power_args(alpha, block, steps)
     P = max(len(p) for p in prompts)
     # room for the rows' different lengths: compaction (drop_front) happens once per `slack` steps or less often
     _, cache, _ = R.prefill(model, tok, prompts, max_new_tokens + max(8, (P + max_new_tokens) // 8),
@@ -235,7 +248,12 @@ def power_generate(model, tok, prompts, max_new_tokens, alpha=4.0, block=192, st
     stats = {key: torch.zeros((), dtype=torch.long, device=dev) for key in
              ('proposals', 'accepted', 'noops', 'drawn', 'fed', 'forwards')}
     power_start(c, ~c.done, cache, back, steps, block, T, eos, stats)
+    # the bound that makes this loop stop even if the bookkeeping were wrong: a chain runs at most
+    # (steps + 1) tasks per block, and a task feeds at most T + 1 tokens, one per forward step
+    most, forwards = -(-T // block) * (steps + 1) * (T + 1), 0
     while not bool(c.done.all()):
+        assert forwards < most, f"power sampling ran {forwards} forward steps, its bound: a bug, not a slow chain"
+        forwards += 1
         if cache.length == cache.max_len:  # every row ends in the last column: drop the padding in front
             width = P - 1 + torch.maximum(c.n, c.nb)[~c.done]  # columns a row holds, or may get back
             cache.drop_front(cache.length - int(width.max()))

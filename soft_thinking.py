@@ -111,7 +111,10 @@ def soft_generate(model, tok, prompts, end_id, mode='vanilla', max_new_tokens=12
     the global RNG. stats: a dict that collects, per row, 'think_steps' (soft tokens fed), 'entropy'
     (of p at each soft step) and, with js_probe, 'js_top1' / 'js_top2' (at each soft step: JS between
     the next-token distributions after the soft input and after the top-1 / top-2 token)."""
-    assert mode in SOFT_MODES and temperature > 0, (mode, temperature)
+    assert mode in SOFT_MODES, f"unknown soft mode {mode!r}: one of {SOFT_MODES}"
+    assert temperature > 0 and gamma > 0 and tau > 0, \
+        f"soft_temperature {temperature}, gamma {gamma} and tau {tau} must be > 0 (they divide, or scale a concentration)"
+    assert think_budget >= 0 and cold_stop_steps >= 0, f"think_budget {think_budget}, cold_stop_steps {cold_stop_steps} must be >= 0"
     logits, cache, _ = R.prefill(model, tok, prompts, max_new_tokens, num_samples=num_samples)
     n_steps = cache.max_len - cache.length  # the budget, capped so that it fits block_size
     N, V = logits.shape

@@ -24,10 +24,12 @@ import torch
 
 import coconut
 import codi
+import configurator
 import latent_sft
 import reasoning as R
 import sample
-from model import GPT, GPTConfig
+from configurator import above, at_least, between, one_of
+from model import GPT, GPT2_REPOS, GPTConfig
 
 # -----------------------------------------------------------------------------
 # config
@@ -104,6 +106,57 @@ compile = False          # torch.compile the model (worth it on CUDA; ~2% on CPU
 seed = 1337
 # -----------------------------------------------------------------------------
 config_keys = [k for k, v in globals().items() if not k.startswith('_') and isinstance(v, (int, float, bool, str))]
+# what each key allows (configurator.check, at start), in the order of the config; validate() adds the
+# rules between keys
+FLAG, ANY, NAME = one_of(True, False), configurator.ANY, ((lambda v: v != ''), 'not empty')
+BELOW_1 = (lambda v: 0 <= v < 1), 'in [0, 1)'
+GPT2_NAMES = tuple(GPT2_REPOS)
+CHECKS = {
+    # I/O (init_from: validate() looks for the file)
+    'out_dir': NAME, 'init_from': ANY, 'eval_interval': at_least(1), 'eval_iters': at_least(1),
+    'eval_examples': at_least(0), 'eval_max_new_tokens': at_least(1), 'log_interval': at_least(1),
+    'always_save_checkpoint': FLAG, 'stop_at_val_acc': between(0, 1),
+    # data
+    'dataset': NAME, 'method': one_of('cot', 'nocot', 'pause', 'coconut', 'codi', 'latent'), 'batch_size': at_least(1),
+    'gradient_accumulation_steps': at_least(1), 'n_pause': at_least(0),
+    # Coconut
+    'c_thought': at_least(1), 'epochs_per_stage': above(0), 'max_latent_stage': at_least(0), 'start_stage': at_least(0),
+    'pad_latent_to_max': FLAG, 'uniform_prob': between(0, 1), 'reset_optimizer': FLAG, 'no_curriculum': FLAG,
+    'no_thoughts': FLAG, 'pause_as_thought': FLAG, 'coconut_thought': one_of('hidden', 'soft'),
+    # CODI
+    'codi_thoughts': at_least(1), 'codi_prj_dim': at_least(0), 'codi_alpha': at_least(0), 'codi_beta': at_least(0),
+    'codi_gamma': at_least(0),
+    # Latent-SFT
+    'latent_stage': one_of(1, 2), 'latent_r': at_least(1), 'latent_topk': at_least(1), 'latent_temperature': above(0),
+    'latent_label_examples': at_least(0), 'latent_labels': ANY, 'latent_kl_weight': at_least(0),
+    'latent_ce_weight': at_least(0), 'latent_budget': at_least(0),
+    # model
+    'n_layer': at_least(1), 'n_head': at_least(1), 'n_embd': at_least(1), 'block_size': at_least(2),
+    'dropout': BELOW_1, 'bias': FLAG,
+    # AdamW
+    'learning_rate': at_least(0), 'max_iters': at_least(0), 'weight_decay': at_least(0), 'beta1': BELOW_1,
+    'beta2': BELOW_1, 'grad_clip': at_least(0), 'decay_lr': FLAG, 'warmup_iters': at_least(0),
+    'lr_decay_iters': at_least(0), 'min_lr': at_least(0),
+    # system
+    'device': sample.DEVICE, 'dtype': sample.DTYPE, 'compile': FLAG, 'seed': at_least(0),
+}
+
+
+def validate(cfg):
+    """Every key's range (CHECKS), then the rules between keys: all before any work."""
+    configurator.check(cfg, CHECKS)
+    if cfg['n_embd'] % cfg['n_head']:
+        raise ValueError(f"n_embd={cfg['n_embd']} is not a multiple of n_head={cfg['n_head']}: each head gets n_embd // n_head dims")
+    if cfg['decay_lr'] and cfg['min_lr'] > cfg['learning_rate']:
+        raise ValueError(f"min_lr={cfg['min_lr']} is above learning_rate={cfg['learning_rate']}: the cosine decays down to min_lr")
+    init = cfg['init_from']
+    if init == 'resume':
+        path = os.path.join(cfg['out_dir'], 'ckpt.pt')
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"init_from='resume': no checkpoint at {path} to resume")
+    elif init != 'scratch' and init not in GPT2_NAMES and not os.path.exists(init):
+        raise FileNotFoundError(f"init_from={init!r} is not allowed: not 'scratch', 'resume', a GPT-2 name "
+                                f"({', '.join(GPT2_NAMES)}), a local GPT-2 directory or a checkpoint path that exists")
 
 
 # -----------------------------------------------------------------------------
@@ -193,8 +246,10 @@ def load_weights(cfg, tok):
         model = GPT(GPTConfig(**args))
         attach_thought_map(model, cfg)
         return model, None
-    if cfg['init_from'].startswith('gpt2') and not os.path.exists(cfg['init_from']):
-        assert tok.kind == 'gpt2', f"{cfg['init_from']} needs the gpt2 tokenizer; dataset {cfg['dataset']} uses {tok.kind}"
+    hf_dir = os.path.isfile(os.path.join(cfg['init_from'], 'config.json'))  # a local copy of HF GPT-2 weights
+    if cfg['init_from'] in GPT2_NAMES and not os.path.exists(cfg['init_from']) or hf_dir:
+        if tok.kind != 'gpt2':
+            raise ValueError(f"init_from={cfg['init_from']!r} needs the gpt2 tokenizer; dataset {cfg['dataset']!r} uses {tok.kind}")
         model = GPT.from_pretrained(cfg['init_from'], dropout=cfg['dropout'])
         attach_thought_map(model, cfg)
         return model, None
@@ -202,7 +257,7 @@ def load_weights(cfg, tok):
     path = os.path.join(path, 'ckpt.pt') if os.path.isdir(path) else path
     if not os.path.exists(path):
         raise FileNotFoundError(f"init_from={cfg['init_from']!r}: no checkpoint at {path}")
-    ckpt = torch.load(path, map_location=cfg['device'], weights_only=False)
+    ckpt = R.load_checkpoint_file(path, cfg['device'])
     if ckpt['meta'] != R.load_meta(os.path.join('data', cfg['dataset'])):
         raise ValueError(f"{path} was trained with another tokenizer than dataset {cfg['dataset']!r} uses")
     trained = ckpt['config']['method']
@@ -274,9 +329,7 @@ def main():
     from configurator import configure
     configure(globals(), sys.argv[1:])
     cfg = {k: globals()[k] for k in config_keys}  # what the checkpoint records
-    assert method in METHODS, f"unknown method {method!r}: one of {', '.join(METHODS)}"
-    assert latent_stage in (1, 2), f"latent_stage is 1 or 2, not {latent_stage}"
-    assert coconut_thought in ('hidden', 'soft'), f"coconut_thought is 'hidden' or 'soft', not {coconut_thought!r}"
+    validate(cfg)
     rank, world, dev = setup_distributed()
     master = rank == 0
     if not master:
@@ -301,6 +354,10 @@ def main():
     train_examples, valid_examples = R.load_split(data_dir, 'train'), R.load_split(data_dir, 'valid')
     train_parts = [R.encode_parts(tok, ex) for ex in train_examples]
     valid_parts = [R.encode_parts(tok, ex) for ex in valid_examples]
+    unknown = R.unknown_words(tok, [t for ex in train_examples + valid_examples for t in [ex['question'], ex['answer']] + ex['steps']])
+    if unknown:  # prepare.py builds the vocab from every split, so this is a hand-edited file
+        print(f"warning: data/{dataset} has words outside its meta.json vocabulary, read as <unk>: "
+              + ', '.join(map(repr, unknown[:20])) + (f" and {len(unknown) - 20} more" if len(unknown) > 20 else ''))
     print(f"{dataset}: {len(train_parts):,} train / {len(valid_parts):,} valid examples, {tok.kind} tokenizer "
           f"({tok.n_vocab} ids), method {method}, {batch_size * gradient_accumulation_steps} examples per step"
           + (f" over {world} processes" if world > 1 else ''))
@@ -353,7 +410,9 @@ def main():
             stats = evaluate(model, valid_parts, valid_examples, tok, cfg_run, ctx, stage)
             print(f"eval iter {iter_num}" + (f" (stage {stage})" if method == 'coconut' else '') + ": "
                   + ', '.join(f"{k} {v:.4f}" for k, v in stats.items()))
-            if stats['val_loss'] < best_val_loss or always_save_checkpoint:
+            # a NaN valid loss is never saved: the training loss of the same weights stops the run next,
+            # on every process, and the last good checkpoint must still be there
+            if math.isfinite(stats['val_loss']) and (stats['val_loss'] < best_val_loss or always_save_checkpoint):
                 best_val_loss = min(best_val_loss, stats['val_loss'])
                 R.save_checkpoint(os.path.join(out_dir, 'ckpt.pt'), {
                     'model': raw_model.state_dict(), 'model_args': vars(raw_model.config),

@@ -1,8 +1,8 @@
 """model.py: the KV cache is exact, left padding is exact, HF weights load."""
 import json
 import os
-import struct
 
+import pytest
 import torch
 
 from model import GPT, GPTConfig
@@ -145,25 +145,19 @@ def hf_state_dict(model, n_vocab):
     return sd
 
 
-def write_safetensors(path, sd):
-    header, blobs, offset = {}, [], 0
-    for k, v in sd.items():
-        b = v.numpy().tobytes()
-        header[k] = {'dtype': 'F32', 'shape': list(v.shape), 'data_offsets': [offset, offset + len(b)]}
-        blobs.append(b)
-        offset += len(b)
-    h = json.dumps(header).encode()
-    with open(path, 'wb') as f:
-        f.write(struct.pack('<Q', len(h)) + h + b''.join(blobs))
-
-
 def test_from_pretrained_local_dir(tmp_path):
+    """HF-layout files load into the same function as the model that wrote them. Every weight is
+    random (GPT-2's init zeroes the biases, which hid a loader that skipped c_attn.bias)."""
+    from safetensors.torch import save_file
     torch.manual_seed(0)
     src = GPT(GPTConfig(block_size=32, vocab_size=50, n_layer=2, n_head=2, n_embd=32)).eval()
+    with torch.no_grad():
+        for p in src.parameters():
+            p.normal_(0, 0.1)
     hf_config = {'n_positions': 32, 'vocab_size': 50, 'n_layer': 2, 'n_head': 2, 'n_embd': 32}
     x = torch.randint(0, 50, (2, 10))
     ref, _ = src(x)
-    for fmt in ('safetensors', 'bin'):
+    for fmt in ('safetensors', 'safetensors-f16', 'bin'):
         d = tmp_path / fmt
         os.makedirs(d)
         (d / 'config.json').write_text(json.dumps(hf_config))
@@ -172,11 +166,43 @@ def test_from_pretrained_local_dir(tmp_path):
         if fmt == 'bin':
             torch.save(sd, d / 'pytorch_model.bin')
         else:
-            write_safetensors(d / 'model.safetensors', sd)
+            save_file({k: v.half() if fmt.endswith('f16') else v for k, v in sd.items()}, d / 'model.safetensors')
         model = GPT.from_pretrained(str(d), vocab_size=64).eval()
         assert model.config.vocab_size == 64
         logits, _ = model(x)
-        torch.testing.assert_close(logits[..., :50], ref, atol=1e-5, rtol=1e-5)
+        tol = 2e-2 if fmt.endswith('f16') else 1e-5  # float16 files are read into float32 parameters
+        torch.testing.assert_close(logits[..., :50], ref, atol=tol, rtol=tol)
+    del sd['transformer.h.1.mlp.c_fc.bias']
+    torch.save(sd, tmp_path / 'bin' / 'pytorch_model.bin')
+    with pytest.raises(AssertionError, match='lack transformer.h.1.mlp.c_fc.bias'):
+        GPT.from_pretrained(str(tmp_path / 'bin'), vocab_size=64)
+
+
+def test_from_pretrained_hub_name_offline(tmp_path, monkeypatch):
+    """A hub name goes through huggingface_hub: with HF_HUB_OFFLINE=1 it reads the HF cache (here a
+    snapshot laid out by hand in a temporary HF_HOME) and never the network; not cached, a clear error."""
+    pytest.importorskip('huggingface_hub')
+    from safetensors.torch import save_file
+    torch.manual_seed(0)
+    src = GPT(GPTConfig(block_size=32, vocab_size=50, n_layer=2, n_head=2, n_embd=32)).eval()
+    snap = tmp_path / 'hub' / 'models--openai-community--gpt2' / 'snapshots' / ('0' * 40)
+    os.makedirs(snap)
+    (snap / 'config.json').write_text(json.dumps({'n_positions': 32, 'vocab_size': 50, 'n_layer': 2, 'n_head': 2, 'n_embd': 32}))
+    save_file(hf_state_dict(src, 50), snap / 'model.safetensors')
+    os.makedirs(snap.parent.parent / 'refs')
+    (snap.parent.parent / 'refs' / 'main').write_text('0' * 40)
+    monkeypatch.setenv('HF_HOME', str(tmp_path))
+    monkeypatch.setenv('HF_HUB_OFFLINE', '1')
+    import huggingface_hub.constants as C  # it reads the environment once, at import: set what it read
+    monkeypatch.setattr(C, 'HF_HUB_OFFLINE', True)
+    monkeypatch.setattr(C, 'HF_HUB_CACHE', str(tmp_path / 'hub'))
+    model = GPT.from_pretrained('gpt2', vocab_size=64).eval()
+    x = torch.randint(0, 50, (2, 10))
+    torch.testing.assert_close(model(x)[0][..., :50], src(x)[0], atol=1e-5, rtol=1e-5)
+    with pytest.raises(RuntimeError, match='openai-community/gpt2-medium.*HF_HUB_OFFLINE'):
+        GPT.from_pretrained('gpt2-medium', vocab_size=64)
+    with pytest.raises(ValueError, match="'gpt3' is neither a directory nor a GPT-2 hub name"):
+        GPT.from_pretrained('gpt3')
 
 
 def test_from_pretrained_matches_transformers(tmp_path):
@@ -187,6 +213,9 @@ def test_from_pretrained_matches_transformers(tmp_path):
     cfg = transformers.GPT2Config(n_positions=32, n_embd=32, n_layer=2, n_head=2, vocab_size=50,
                                   resid_pdrop=0, embd_pdrop=0, attn_pdrop=0)
     hf = transformers.GPT2LMHeadModel(cfg).eval()
+    with torch.no_grad():
+        for p in hf.parameters():  # random biases too: HF's init zeroes them, which hides a bias left unloaded
+            p.normal_(0, 0.1)
     hf.save_pretrained(tmp_path)
     ours = GPT.from_pretrained(str(tmp_path), vocab_size=64).eval()
     x = torch.randint(0, 50, (2, 12))
