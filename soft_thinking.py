@@ -45,10 +45,10 @@ def row_generators(n, generator=None, device='cpu'):
 
 
 def soft_weights(logits, mode, temperature=0.6, top_k=15, top_p=0.95, min_p=0.001, gamma=4.0, tau=0.5,
-                 banned=(), u=None, generators=None):
+                 banned=None, u=None, generators=None):
     """(N, V) logits -> (N, V) soft-token weights pi: zero outside the ids that top-k / top-p / min-p
-    keep (banned ids are never kept), summing to 1 over each row. u: (N, V) uniforms, row n drawn
-    from generators[n] (gumbel: the noise; dirichlet: with per-row Gamma draws)."""
+    keep (banned: a (V,) bool mask of ids never kept), summing to 1 over each row. u: (N, V) uniforms,
+    row n drawn from generators[n] (gumbel: the noise; dirichlet: with per-row Gamma draws)."""
     logits = R.filter_logits(logits, temperature, top_k, top_p, banned, min_p)  # (N, V), -inf off the support
     if mode == 'vanilla':
         return logits.softmax(-1)
@@ -116,7 +116,7 @@ def soft_generate(model, tok, prompts, end_id, mode='vanilla', max_new_tokens=12
     n_steps = cache.max_len - cache.length  # the budget, capped so that it fits block_size
     N, V = logits.shape
     dev = logits.device
-    banned = R.banned_ids(tok, V)
+    banned = R.banned_mask(tok, V, dev, R.closes_thought(tok, prompts))  # made once: no per-step copy
     noisy = mode != 'vanilla' or answer_temperature > 0
     if noisy:
         generators = row_generators(N, device=dev) if generators is None else generators
