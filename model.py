@@ -47,6 +47,7 @@ class KVCache:
             self.k = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
             self.v = [torch.zeros(shape, device=device, dtype=dtype) for _ in range(config.n_layer)]
             self.valid = torch.zeros(batch_size, max_len, dtype=torch.bool, device=device)
+            self.positions = torch.arange(max_len, device=device)  # decode_step's position t is a view of one
         self.padded = False  # True once any padding was written: then every step needs a mask
 
     def update(self, layer, k, v):
@@ -291,7 +292,7 @@ class GPT(nn.Module):
         assert cache.max_len is not None, "decode_step needs a preallocated cache"
         assert cache.length < cache.max_len, f"KV cache full: {cache.max_len} positions"
         B = cache.valid.size(0)
-        t = torch.tensor(cache.length, device=cache.valid.device)
+        t = cache.positions[cache.length]  # 0-d view of a tensor already on the device: no copy, no sync
         if valid is None:
             valid = torch.ones(B, 1, dtype=torch.bool, device=t.device)
         else:

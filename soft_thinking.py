@@ -129,7 +129,9 @@ def soft_generate(model, tok, prompts, end_id, mode='vanilla', max_new_tokens=12
     done = torch.zeros(N, dtype=torch.bool, device=dev)
     low = torch.zeros(N, dtype=torch.long, device=dev)  # soft steps in a row with low entropy (Cold Stop)
     n_soft = torch.zeros(N, dtype=torch.long, device=dev)
-    log = {k: [[] for _ in range(N)] for k in ('entropy', 'js_top1', 'js_top2')}
+    # per row and step, NaN where the row fed no soft token; kept on the device, read once at the end
+    log = {k: torch.full((N, n_steps), float('nan'), device=dev) for k in ('entropy', 'js_top1', 'js_top2')}
+    every = R.stop_every(dev)
     for t in range(n_steps):
         masked = R.filter_logits(logits, banned=banned)  # (N, V) banned ids at -inf
         top1 = masked.argmax(-1)  # (N,) exactly what greedy decoding picks
@@ -151,24 +153,21 @@ def soft_generate(model, tok, prompts, end_id, mode='vanilla', max_new_tokens=12
         thinking = soft
         low = torch.where(H < cold_stop_entropy, low + 1, 0)
         n_soft += soft
-        rows = soft.nonzero().flatten().tolist() if stats is not None else []
-        for n, h in zip(rows, H[rows].tolist()):
-            log['entropy'][n].append(h)
-        if t == n_steps - 1 or bool(done.all()):  # the one host sync per step: stopping needs it
+        log['entropy'][:, t] = H.masked_fill(~soft, float('nan'))
+        if t == n_steps - 1 or (t % every == every - 1 and bool(done.all())):  # the stop check, the one host sync
             break
         x = torch.where(soft[:, None], pi @ E, E[nxt])  # (N, C) a soft token while thinking, else the token
         if js_probe:  # what if the input had been the top-1 (top-2) token instead of the soft one?
             second = masked.scatter(1, top1[:, None], -float('inf')).argmax(-1)
             logits, js = probed_step(model, cache, x, (top1, second), dist)
-            for n, js1, js2 in zip(rows, js[0][rows].tolist(), js[1][rows].tolist()):
-                log['js_top1'][n].append(js1)
-                log['js_top2'][n].append(js2)
+            log['js_top1'][:, t] = js[0].masked_fill(~soft, float('nan'))
+            log['js_top2'][:, t] = js[1].masked_fill(~soft, float('nan'))
         else:
             logits = model.decode_step(cache, embeds=x[:, None])  # (N, V)
     if stats is not None:
         stats.setdefault('think_steps', []).extend(n_soft.tolist())
-        for k, per_row in log.items():
-            stats.setdefault(k, []).extend(per_row)
+        for k, values in log.items():  # each row's values at its soft steps (x == x: not NaN)
+            stats.setdefault(k, []).extend([x for x in row if x == x] for row in values.tolist())
     return R.cut_at_eos(out, tok.eos_id)
 
 
