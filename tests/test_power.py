@@ -44,7 +44,7 @@ class Toy:
         self.model = GPT(GPTConfig(block_size=16, vocab_size=6, n_layer=1, n_head=2, n_embd=16)).eval()
         with torch.no_grad():
             for p in self.model.parameters():
-                p.normal_(0, 0.7)
+                p.copy_(torch.randn(p.shape) * 0.7)  # drawn in logical order, whatever p's strides
         self.tree = self.prefix_logprobs()
         self.outs = self.outcomes(self.T)
         _, LP, LQ = self.seq_logprobs(self.outs, self.T)
