@@ -1,11 +1,17 @@
 """
 Speed as ratios measured in one run (absolute times on shared machines are noise; ratios are not).
-    python bench.py                      # CPU, a minute or two
-    python bench.py --device=cuda --n_layer=12 --n_embd=768 --vocab_size=50304
+    python bench.py                      # CPU, a few minutes
+    python bench.py --n_layer=12 --n_head=12 --n_embd=768 --vocab_size=50304 --parts=hf   # GPT-2 small vs HF
+    python bench.py --device=cuda --n_layer=12 --n_head=12 --n_embd=768 --vocab_size=50304 --dtype=bfloat16
 Each row says what it compares. Random weights: speed does not depend on what the model knows.
+The roofline column: decoding reads every weight (and the KV cache) once per step, so it can go no
+faster than the bytes a step reads over the copy bandwidth measured in the same run; the column is
+the share of that bound a decoder reaches.
 """
+import copy
 import sys
 import time
+from contextlib import nullcontext
 
 import torch
 
@@ -42,15 +48,24 @@ alpha = 4.0
 mcmc_block = 16
 mcmc_steps = 4
 power_repeats = 2        # power sampling runs are long: best of fewer
+hf_tokens = 64           # HF comparison: new tokens per decode, at batch 1 and at batch_size
+dtype = 'float32'        # float32 | bfloat16 | float16: decoding rows run the weights in it, training rows autocast to it
+parts = 'decoding,power,soft,training,latent,compile,hf'  # which groups of rows to run
+cpu_time = False         # CPU: time by the process's CPU time, not the wall clock. On a CPU shared with other
+                         # jobs our share of it varies from second to second, the CPU time of the work much
+                         # less; with OMP_NUM_THREADS=1 (more threads also count their spin-waits)
 seed = 1337
 # -----------------------------------------------------------------------------
 # what each key allows (configurator.check, at start); validate() adds the rules between keys
+PARTS = ('decoding', 'power', 'soft', 'training', 'latent', 'compile', 'hf')  # the groups of rows, in order
 CHECKS = {
     'device': sample.DEVICE, 'n_layer': at_least(1), 'n_head': at_least(1), 'n_embd': at_least(1),
     'vocab_size': ((lambda v: v >= 19), '>= 19 (the ids of its digit tokenizer)'), 'block_size': at_least(2), 'prompt_len': at_least(1), 'new_tokens': at_least(1),
     'batch_size': at_least(1), 'train_batch': at_least(1), 'train_len': at_least(1), 'latent_batch': at_least(1),
     'latent_digits': at_least(2), 'repeats': at_least(1), 'compile': one_of(True, False), 'power_tokens': at_least(1),
     'alpha': above(0), 'mcmc_block': at_least(1), 'mcmc_steps': at_least(1), 'power_repeats': at_least(1), 'seed': at_least(0),
+    'hf_tokens': at_least(1), 'dtype': one_of('float32', 'bfloat16', 'float16'), 'cpu_time': one_of(True, False),
+    'parts': ((lambda v: v != '' and set(v.split(',')) <= set(PARTS)), 'a comma-separated subset of ' + ','.join(PARTS)),
 }
 
 
@@ -59,32 +74,37 @@ def validate(cfg):
     configurator.check(cfg, CHECKS)
     if cfg['n_embd'] % cfg['n_head']:
         raise ValueError(f"n_embd={cfg['n_embd']} is not a multiple of n_head={cfg['n_head']}")
-    for key in ('new_tokens', 'power_tokens'):  # the uncached decoder and the samplers need the whole length in the model
-        if cfg['prompt_len'] + cfg[key] > cfg['block_size']:
+    parts = cfg['parts'].split(',')
+    for key, used in (('new_tokens', True), ('power_tokens', 'power' in parts or 'soft' in parts)):
+        # the uncached decoder and the samplers need the whole length in the model (power_tokens: if they run)
+        if used and cfg['prompt_len'] + cfg[key] > cfg['block_size']:
             raise ValueError(f"prompt_len={cfg['prompt_len']} + {key}={cfg[key]} does not fit in block_size={cfg['block_size']}")
     if cfg['train_len'] > cfg['block_size']:
         raise ValueError(f"train_len={cfg['train_len']} does not fit in block_size={cfg['block_size']}")
 
 
 def timed(fn, n=None):
-    """Best wall time of n calls, `repeats` by default (the minimum is the least noisy estimate of the cost)."""
+    """Best time of n calls, `repeats` by default (the minimum is the least noisy estimate of the cost):
+    wall time, or with cpu_time the process's CPU time."""
+    clock = time.process_time if cpu_time else time.perf_counter
     best = float('inf')
     for _ in range(n or repeats):
         if device.startswith('cuda'):
             torch.cuda.synchronize()
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
         if device.startswith('cuda'):
             torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, clock() - t0)
     return best
 
 
 class NoStop:
-    """A tokenizer whose end-of-text id the model never emits, so decoding benchmarks run every step."""
+    """A tokenizer whose end-of-text id the model never emits, so decoding benchmarks run every step.
+    n_vocab: the ids it may decode (more than tok's: fewer banned ids, for the HF comparison)."""
 
-    def __init__(self, tok):
-        self.tok, self.eos_id, self.n_vocab = tok, -1, tok.n_vocab
+    def __init__(self, tok, n_vocab=None):
+        self.tok, self.eos_id, self.n_vocab = tok, -1, n_vocab or tok.n_vocab
 
     def id(self, token):
         return self.tok.id(token)
@@ -196,6 +216,89 @@ def bench_compile(model, tok):
             ('train step: eager / compiled time', t_train / t_train_comp, f"forward + backward, batch {train_batch} x {train_len}")]
 
 
+def copy_bandwidth(nbytes=256 * 2**20):
+    """Bytes per second of a large copy, read and write counted (STREAM's convention), best of
+    `repeats`: about the fastest that decoding can read its weights. 256 MiB is far past any CPU cache."""
+    src = torch.ones(nbytes // 4, device=device)
+    dst = torch.empty_like(src)
+    dst.copy_(src)  # touch every page first
+    return 2 * nbytes / timed(lambda: dst.copy_(src))
+
+
+def hf_twin(model):
+    """HF transformers' GPT2LMHeadModel holding our weights, in our dtype (its Conv1D weights are (in,
+    out): ours transposed; the head is tied to wte in both)."""
+    import transformers
+    c = model.config
+    hf = transformers.GPT2LMHeadModel(transformers.GPT2Config(
+        vocab_size=c.vocab_size, n_positions=c.block_size, n_embd=c.n_embd, n_layer=c.n_layer, n_head=c.n_head,
+        resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0, bos_token_id=0, eos_token_id=None))
+    conv1d = ('c_attn.weight', 'c_proj.weight', 'c_fc.weight')
+    missing, unexpected = hf.load_state_dict({k: v.t() if k.endswith(conv1d) else v
+                                              for k, v in model.state_dict().items()}, strict=False)
+    assert not missing and not unexpected, f"HF GPT-2 keys differ: {missing} {unexpected}"
+    return hf.to(device, next(model.parameters()).dtype).eval()
+
+
+def hf_generate(hf, prompts, n, compiled, banned):
+    """HF's greedy generate of exactly n new tokens for (B, P) prompts, never one of the banned ids,
+    as ours; compiled: with its static cache and torch.compile, as HF recommends (it compiles only on
+    GPUs unless told otherwise)."""
+    import transformers
+    kw = {}
+    if compiled:
+        cc = transformers.CompileConfig()
+        cc._compile_all_devices = True
+        kw = dict(cache_implementation='static', compile_config=cc)
+    return hf.generate(prompts, attention_mask=torch.ones_like(prompts), max_new_tokens=n, do_sample=False,
+                       suppress_tokens=banned, pad_token_id=0, eos_token_id=None, **kw)
+
+
+@torch.no_grad()
+def bench_hf(model, tok):
+    """Our generate against HF transformers' generate: same weights, threads and prompts, greedy, batch
+    1 and batch_size, eager and compiled. Repeats interleaved (copy bandwidth, ours, HF; again) so that
+    a change of load on a shared machine hits all alike. Value: our tokens/s over HF's (best of each);
+    roofline: our share of the bandwidth bound (a step's bytes over the best copy bandwidth). Yields
+    each row as soon as it is measured."""
+    try:
+        import transformers  # noqa: F401  (not a requirement: these rows are skipped without it)
+    except ImportError:
+        print("transformers is not installed: no HF rows (pip install transformers)")
+        return
+    import torch._dynamo
+    hf = hf_twin(model)
+    elt = next(model.parameters()).element_size()
+    tok = NoStop(tok, vocab_size)  # bans only <pad> <bot> <eot> <latent> <pause>; HF suppresses the same ids
+    banned = R.banned_mask(tok, vocab_size, device).nonzero().flatten().tolist()
+    for compiled in ((False, True) if compile else (False,)):
+        for B in (1, batch_size):
+            prompts = torch.randint(2, vocab_size, (B, prompt_len), device=device)
+            ours = lambda: R.generate(model, tok, prompts.tolist(), hf_tokens)
+            theirs = lambda: hf_generate(hf, prompts, hf_tokens, compiled, banned)
+            if compiled:
+                torch._dynamo.reset()  # one static-shape graph per batch size, for both
+                model.compile_decode()
+            same = ours() == theirs()[:, prompt_len:].tolist()  # the warm-up (and compilation) too
+            t_ours, t_hf, bw = [], [], []
+            for _ in range(repeats):
+                bw.append(copy_bandwidth())
+                t_ours.append(timed(ours, 1))
+                t_hf.append(timed(theirs, 1))
+            if compiled:
+                del model.decode_core  # back to eager
+            step_bytes = model.decode_bytes(B, prompt_len + hf_tokens // 2, elt)  # weights + mean cache
+            roof = B * max(bw) / step_bytes  # tokens/s at the bandwidth bound
+            tps = lambda t: B * hf_tokens / min(t)
+            mbu = model.estimate_mbu(hf_tokens / min(t_ours), B, prompt_len + hf_tokens // 2, elt, device)
+            yield (f"decoding: ours / HF throughput, batch {B}, {'compiled' if compiled else 'eager'}",
+                   min(t_hf) / min(t_ours),
+                   f"each repeat {' '.join(f'{h / o:.2f}' for o, h in zip(t_ours, t_hf))}; {tps(t_ours):,.1f} vs "
+                   f"{tps(t_hf):,.1f} tok/s, HF at {100 * tps(t_hf) / roof:.0f}% of the roofline ({roof:,.1f} tok/s: "
+                   f"{step_bytes / 1e6:,.0f} MB a step at {max(bw) / 1e9:.1f} GB/s copy); "
+                   f"greedy ids {'identical' if same else 'DIFFER'}" + (f", MBU {100 * mbu:.1f}%" if mbu else ''),
+                   f"{100 * tps(t_ours) / roof:.0f}%")
+
 def running_sum_parts(tok, n_examples, n_digits):
     """Token pieces of running-sum examples (the quickstart task): n_digits-1 one-token steps."""
     g = torch.Generator().manual_seed(seed)
@@ -282,16 +385,25 @@ def main():
     torch.manual_seed(seed)
     model = GPT(GPTConfig(block_size=block_size, vocab_size=vocab_size, n_layer=n_layer, n_head=n_head,
                           n_embd=n_embd)).to(device).eval()
-    print(f"device {device}, model {n_layer}x{n_embd}, vocab {vocab_size}, "
+    ptdtype = {'float32': torch.float32, 'bfloat16': torch.bfloat16, 'float16': torch.float16}[dtype]
+    dmodel = model if ptdtype == torch.float32 else copy.deepcopy(model).to(ptdtype)  # decoding reads weights in dtype
+    autocast = lambda: torch.autocast(torch.device(device).type, ptdtype, enabled=ptdtype != torch.float32)  # training
+    print(f"device {device}, {torch.get_num_threads()} threads, model {n_layer}x{n_embd}, vocab {vocab_size}, {dtype}, "
           f"{model.get_num_params() / 1e6:.2f}M parameters; best of {repeats} runs each")
-    tok = R.WordTokenizer([str(i) for i in range(10)])
-    rows = bench_decoding(model, NoStop(tok)) + bench_power(model, NoStop(tok)) + bench_soft(model, NoStop(tok))
-    rows += bench_training(model) + bench_latent(model, tok)
-    if compile:
-        rows += bench_compile(model, NoStop(tok))
-    print(f"\n{'measurement':48s} {'value':>9s}  details")
-    for name, value, detail in rows:
-        print(f"{name:48s} {value:9.2f}  {detail}")
+    tok, want = R.WordTokenizer([str(i) for i in range(10)]), parts.split(',')
+    groups = [('decoding', lambda: bench_decoding(dmodel, NoStop(tok))),
+              ('power', lambda: bench_power(dmodel, NoStop(tok))),
+              ('soft', lambda: bench_soft(dmodel, NoStop(tok))),
+              ('training', lambda: bench_training(model)),  # these three under autocast to dtype
+              ('latent', lambda: bench_latent(model, tok)),
+              ('compile', lambda: bench_compile(model, NoStop(tok)) if compile else []),
+              ('hf', lambda: bench_hf(dmodel, tok))]
+    print(f"\n{'measurement':55s} {'value':>9s} {'roofline':>8s}  details")
+    for name, run in groups:  # each group's rows as soon as they are measured (a time limit keeps them)
+        if name in want:
+            with autocast() if name in ('training', 'latent', 'compile') else nullcontext():
+                for row, value, detail, *roof in run():
+                    print(f"{row:55s} {value:9.2f} {roof[0] if roof else '':>8s}  {detail}", flush=True)
 
 
 if __name__ == '__main__':

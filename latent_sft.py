@@ -346,9 +346,9 @@ def think(model, tok, logits, cache, latent_k, budget):
     it takes no position id), so each row computes exactly what it would alone. Then every row gets
     <eot>. Returns (logits after <eot> (N, V), steps (N,) latent steps per row, trace: per step the
     (ids (N, k), alpha (N, k), thinking (N,)) of that step's latents)."""
-    eot = tok.id(R.EOT)
-    banned = R.banned_ids(tok, logits.size(-1))
-    N = logits.size(0)
+    eot, N, dev = tok.id(R.EOT), logits.size(0), logits.device
+    banned = R.banned_mask(tok, logits.size(-1), dev, allow=[R.EOT])  # the argmax may say <eot>, nothing else special
+    latent_ban = torch.tensor(R.banned_ids(tok, logits.size(-1)) + [eot], device=dev)  # made once: no per-step copy
     thinking = torch.ones(N, dtype=torch.bool, device=logits.device)
     steps = torch.zeros(N, dtype=torch.long, device=logits.device)
     trace = []
@@ -356,7 +356,7 @@ def think(model, tok, logits, cache, latent_k, budget):
         thinking &= R.sample_next(logits, banned=banned) != eot  # greedy argmax over the ids we may emit
         if not bool(thinking.any()):  # the one host sync per step
             break
-        ids, alpha = latent_topk(logits, latent_k, banned + [eot])  # (N, k) each
+        ids, alpha = latent_topk(logits, latent_k, latent_ban)  # (N, k) each
         trace.append((ids, alpha, thinking.clone()))
         steps += thinking
         z = soft_embedding(model.embed, ids, alpha)[:, None]  # (N, 1, C)

@@ -30,9 +30,9 @@ from torch.nn import functional as F
 import reasoning as R
 
 
-def power_logprobs(logits, alpha, banned=()):
+def power_logprobs(logits, alpha, banned=None):
     """(N, V) logits -> (log p, log q), each (N, V): p the model at temperature 1, q at temperature
-    1/alpha, over the same allowed ids. alpha * log p(v) - log q(v) = log sum_v' p(v')^alpha for all v."""
+    1/alpha, over the same allowed ids (banned: a (V,) bool mask). alpha * log p(v) - log q(v) = log sum_v' p(v')^alpha for all v."""
     logp = F.log_softmax(R.filter_logits(logits, 1.0, banned=banned), dim=-1)
     return logp, F.log_softmax(alpha * logp, dim=-1)
 
@@ -59,9 +59,9 @@ def power_sample_reference(model, tok, prompt, max_new_tokens, alpha=4.0, block=
     if it ended). generator: a torch.Generator on the model's device (None: the global RNG)."""
     assert len(prompt) > 0, "the first proposal starts from the prompt's last token"
     check_power_args(alpha, block, steps)
-    banned = R.banned_ids(tok, model.config.vocab_size)
     _, cache, _ = R.prefill(model, tok, [prompt], max_new_tokens)
     P, T, dev = len(prompt), min(max_new_tokens, cache.max_len - len(prompt)), cache.valid.device
+    banned = R.banned_mask(tok, model.config.vocab_size, dev, R.closes_thought(tok, [prompt]))
     rand = lambda: torch.rand((), generator=generator, device=dev).item()
 
     def propose(x, lp, lq, j, h):
@@ -230,7 +230,8 @@ def power_generate(model, tok, prompts, max_new_tokens, alpha=4.0, block=192, st
     if seeds is None:
         seeds = torch.randint(2 ** 31 - 1, (N,), generator=generator, device=generator.device if generator else 'cpu')
     assert seeds.shape == (N,), f"need one seed per chain: {N}"
-    pad, eos, banned = tok.id(R.PAD), tok.eos_id, R.banned_ids(tok, model.config.vocab_size)
+    pad, eos = tok.id(R.PAD), tok.eos_id
+    banned = R.banned_mask(tok, model.config.vocab_size, dev, R.closes_thought(tok, prompts))
     # a chain: its state x (index 0 = last prompt token, 1..h = the tokens so far, then pad) with the
     # log p and log q of each token; the proposal y being drawn; the task: first redrawn index s,
     # index t to feed next, k = task number in the block (0 = extension), key of its random draws;

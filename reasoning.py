@@ -32,6 +32,7 @@ PAUSE = '<pause>'      # pause-token baseline
 SPECIALS = [EOS, PAD, BOT, EOT, LATENT, PAUSE]
 MARKER = '###'         # answer marker, the same for every method: the answer is the text after it
 NEVER_SAMPLED = [PAD, LATENT]
+METHOD_TOKENS = [BOT, EOT, PAUSE]  # a method's layout writes them; a decoder emits none (banned_mask)
 
 
 class WordTokenizer:
@@ -423,34 +424,55 @@ def thought_forward(model, idx, valid, is_latent, cache=None, thought=None, last
 # position per step. Every method's decoder is built from these.
 
 def banned_ids(tok, vocab_size):
-    """Ids sampling must never pick: model rows past the tokenizer, padding, latent slots."""
+    """Ids no tokenizer can decode or no model may predict: model rows past the tokenizer, padding,
+    latent slots. (Ranking what a thought decodes to uses these; decoders use banned_mask.)"""
     return list(range(tok.n_vocab, vocab_size)) + [tok.id(t) for t in NEVER_SAMPLED]
 
 
-def filter_logits(logits, temperature=1.0, top_k=0, top_p=1.0, banned=(), min_p=0.0):
+def banned_mask(tok, vocab_size, device, allow=()):
+    """(V,) bool on the device, True at the ids a decoder must not emit: banned_ids and the method
+    tokens <bot> <eot> <pause>, which a method's layout writes, not the model; except the tokens in
+    allow (see closes_thought). Made once per decode: masking with it is one kernel, where indexing
+    with a list of ids would copy the list to the device at every step."""
+    ban = torch.zeros(vocab_size, dtype=torch.bool)
+    ban[banned_ids(tok, vocab_size) + [tok.id(t) for t in METHOD_TOKENS if t not in allow]] = True
+    return ban.to(device)
+
+
+def closes_thought(tok, prompts):
+    """The method tokens the model writes itself after these prompts: [EOT] when a prompt ends inside
+    a thought block (a <bot> with no <eot> after it: Coconut's stage 0 writes <eot> and its CoT,
+    Latent-SFT writes latents until <eot>), else none."""
+    bot, eot = tok.id(BOT), tok.id(EOT)
+    is_open = lambda p: bot in p and eot not in p[len(p) - p[::-1].index(bot):]
+    return [EOT] if any(is_open(p) for p in prompts) else []
+
+
+def filter_logits(logits, temperature=1.0, top_k=0, top_p=1.0, banned=None, min_p=0.0):
     """(B, V) logits -> (B, V) logits with -inf outside the kept set, divided by the temperature.
-    min_p keeps the ids with p >= min_p * max p (p at this temperature)."""
+    banned: a (V,) bool mask (banned_mask). min_p keeps the ids with p >= min_p * max p (p at this
+    temperature). Out of place, and no step here copies to or syncs with the host (CUDA)."""
     assert temperature >= 0 and top_k >= 0 and 0 < top_p <= 1 and 0 <= min_p <= 1, \
         f"temperature {temperature} >= 0, top_k {top_k} >= 0, top_p {top_p} in (0, 1], min_p {min_p} in [0, 1]"
-    logits = logits.float().clone()
-    if len(banned):
-        logits[:, banned] = -float('inf')
+    logits = logits.float()
+    if banned is not None:
+        logits = logits.masked_fill(banned, -float('inf'))
     logits = logits / max(temperature, 1e-8)
     if top_k > 0:
-        kth = torch.topk(logits, min(top_k, logits.size(-1)), dim=-1).values[:, [-1]]  # (B, 1)
-        logits[logits < kth] = -float('inf')
+        kth = torch.topk(logits, min(top_k, logits.size(-1)), dim=-1).values[:, -1:]  # (B, 1)
+        logits = logits.masked_fill(logits < kth, -float('inf'))
     if top_p < 1.0:
         sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
         cum = sorted_logits.softmax(-1).cumsum(-1)
         drop = cum - sorted_logits.softmax(-1) >= top_p  # mass before this token already reaches top_p
-        logits.scatter_(1, order, sorted_logits.masked_fill(drop, -float('inf')))
+        logits = logits.scatter(1, order, sorted_logits.masked_fill(drop, -float('inf')))
     if min_p > 0.0:  # p_i >= min_p * p_max  <=>  logit_i >= max logit + log(min_p)
         top = logits.max(-1, keepdim=True).values  # (B, 1)
-        logits[logits < top + math.log(min_p)] = -float('inf')
+        logits = logits.masked_fill(logits < top + math.log(min_p), -float('inf'))
     return logits
 
 
-def sample_next(logits, temperature=0.0, top_k=0, top_p=1.0, banned=(), generator=None):
+def sample_next(logits, temperature=0.0, top_k=0, top_p=1.0, banned=None, generator=None):
     """(B, V) logits -> (B,) next token ids. temperature 0 is greedy."""
     if temperature == 0.0:
         return filter_logits(logits, banned=banned).argmax(-1)  # temperature 1: the mask only
@@ -499,21 +521,31 @@ def generate(model, tok, prompts, max_new_tokens, temperature=0.0, top_k=0, top_
              num_samples=1, generator=None, thought=None):
     """Decode every prompt (lists of ids) until <eos> or max_new_tokens, or until block_size is full.
     Returns, for each prompt in order and each of its num_samples samples, the list of new ids
-    (ending in <eos> if it ended)."""
+    (ending in <eos> if it ended). Never emits a method token, but <eot> after an open <bot>."""
     logits, cache, _ = prefill(model, tok, prompts, max_new_tokens, thought, num_samples)
-    return continue_generation(model, tok, logits, cache, temperature, top_k, top_p, generator)
+    banned = banned_mask(tok, logits.size(-1), logits.device, closes_thought(tok, prompts))
+    return continue_generation(model, tok, logits, cache, temperature, top_k, top_p, generator, banned=banned)
+
+
+def stop_every(device):
+    """Steps between the host syncs that ask whether every row has finished, the one sync decoding
+    needs. A sync makes the CPU wait for the GPU, which then idles while the next step is launched, so
+    on CUDA ask every 8 steps (finished rows feed <eos> meanwhile: at most 7 steps wasted); on CPU
+    asking costs nothing."""
+    return 8 if torch.device(device).type == 'cuda' else 1
 
 
 @torch.no_grad()
 def continue_generation(model, tok, logits, cache, temperature=0.0, top_k=0, top_p=1.0, generator=None,
-                        max_new_tokens=None):
+                        max_new_tokens=None, banned=None):
     """generate()'s loop: from the last logits (N, V) of a filled cache, one position per step until
     <eos>, max_new_tokens, or until the cache is full (prefill sized it, capped to block_size).
-    Returns N lists of new ids."""
+    banned: a (V,) bool mask, by default banned_mask's (no method token). Returns N lists of new ids.
+    On CUDA a step copies nothing to or from the host, but for the stop check every stop_every steps."""
     room = cache.max_len - cache.length
     max_new_tokens = room if max_new_tokens is None else min(max_new_tokens, room)
-    banned = banned_ids(tok, logits.size(-1))
-    N = logits.size(0)
+    banned = banned_mask(tok, logits.size(-1), logits.device) if banned is None else banned
+    N, every = logits.size(0), stop_every(logits.device)
     out = torch.full((N, max_new_tokens), tok.eos_id, dtype=torch.long, device=logits.device)
     done = torch.zeros(N, dtype=torch.bool, device=logits.device)
     for t in range(max_new_tokens):
@@ -521,7 +553,7 @@ def continue_generation(model, tok, logits, cache, temperature=0.0, top_k=0, top
         nxt = torch.where(done, tok.eos_id, nxt)  # finished rows keep feeding <eos>; their output is ignored
         out[:, t] = nxt
         done |= nxt == tok.eos_id
-        if t == max_new_tokens - 1 or bool(done.all()):  # the one host sync per step: stopping needs it
+        if t == max_new_tokens - 1 or (t % every == every - 1 and bool(done.all())):  # the stop check
             break
         logits = model.decode_step(cache, nxt[:, None])  # (N, V), one static-shape position
     return cut_at_eos(out, tok.eos_id)

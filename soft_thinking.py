@@ -45,10 +45,10 @@ def row_generators(n, generator=None, device='cpu'):
 
 
 def soft_weights(logits, mode, temperature=0.6, top_k=15, top_p=0.95, min_p=0.001, gamma=4.0, tau=0.5,
-                 banned=(), u=None, generators=None):
+                 banned=None, u=None, generators=None):
     """(N, V) logits -> (N, V) soft-token weights pi: zero outside the ids that top-k / top-p / min-p
-    keep (banned ids are never kept), summing to 1 over each row. u: (N, V) uniforms, row n drawn
-    from generators[n] (gumbel: the noise; dirichlet: with per-row Gamma draws)."""
+    keep (banned: a (V,) bool mask of ids never kept), summing to 1 over each row. u: (N, V) uniforms,
+    row n drawn from generators[n] (gumbel: the noise; dirichlet: with per-row Gamma draws)."""
     logits = R.filter_logits(logits, temperature, top_k, top_p, banned, min_p)  # (N, V), -inf off the support
     if mode == 'vanilla':
         return logits.softmax(-1)
@@ -119,7 +119,7 @@ def soft_generate(model, tok, prompts, end_id, mode='vanilla', max_new_tokens=12
     n_steps = cache.max_len - cache.length  # the budget, capped so that it fits block_size
     N, V = logits.shape
     dev = logits.device
-    banned = R.banned_ids(tok, V)
+    banned = R.banned_mask(tok, V, dev, R.closes_thought(tok, prompts))  # made once: no per-step copy
     noisy = mode != 'vanilla' or answer_temperature > 0
     if noisy:
         generators = row_generators(N, device=dev) if generators is None else generators
@@ -132,7 +132,9 @@ def soft_generate(model, tok, prompts, end_id, mode='vanilla', max_new_tokens=12
     done = torch.zeros(N, dtype=torch.bool, device=dev)
     low = torch.zeros(N, dtype=torch.long, device=dev)  # soft steps in a row with low entropy (Cold Stop)
     n_soft = torch.zeros(N, dtype=torch.long, device=dev)
-    log = {k: [[] for _ in range(N)] for k in ('entropy', 'js_top1', 'js_top2')}
+    # per row and step, NaN where the row fed no soft token; kept on the device, read once at the end
+    log = {k: torch.full((N, n_steps), float('nan'), device=dev) for k in ('entropy', 'js_top1', 'js_top2')}
+    every = R.stop_every(dev)
     for t in range(n_steps):
         masked = R.filter_logits(logits, banned=banned)  # (N, V) banned ids at -inf
         top1 = masked.argmax(-1)  # (N,) exactly what greedy decoding picks
@@ -154,24 +156,21 @@ def soft_generate(model, tok, prompts, end_id, mode='vanilla', max_new_tokens=12
         thinking = soft
         low = torch.where(H < cold_stop_entropy, low + 1, 0)
         n_soft += soft
-        rows = soft.nonzero().flatten().tolist() if stats is not None else []
-        for n, h in zip(rows, H[rows].tolist()):
-            log['entropy'][n].append(h)
-        if t == n_steps - 1 or bool(done.all()):  # the one host sync per step: stopping needs it
+        log['entropy'][:, t] = H.masked_fill(~soft, float('nan'))
+        if t == n_steps - 1 or (t % every == every - 1 and bool(done.all())):  # the stop check, the one host sync
             break
         x = torch.where(soft[:, None], pi @ E, E[nxt])  # (N, C) a soft token while thinking, else the token
         if js_probe:  # what if the input had been the top-1 (top-2) token instead of the soft one?
             second = masked.scatter(1, top1[:, None], -float('inf')).argmax(-1)
             logits, js = probed_step(model, cache, x, (top1, second), dist)
-            for n, js1, js2 in zip(rows, js[0][rows].tolist(), js[1][rows].tolist()):
-                log['js_top1'][n].append(js1)
-                log['js_top2'][n].append(js2)
+            log['js_top1'][:, t] = js[0].masked_fill(~soft, float('nan'))
+            log['js_top2'][:, t] = js[1].masked_fill(~soft, float('nan'))
         else:
             logits = model.decode_step(cache, embeds=x[:, None])  # (N, V)
     if stats is not None:
         stats.setdefault('think_steps', []).extend(n_soft.tolist())
-        for k, per_row in log.items():
-            stats.setdefault(k, []).extend(per_row)
+        for k, values in log.items():  # each row's values at its soft steps (x == x: not NaN)
+            stats.setdefault(k, []).extend([x for x in row if x == x] for row in values.tolist())
     return R.cut_at_eos(out, tok.eos_id)
 
 

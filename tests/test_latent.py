@@ -264,12 +264,12 @@ def test_latent_decoding_equals_a_naive_rollout(stopping_model, question):
     prompt = R.question_prompt(TOK, CKPT, question)
     out = latent_sft.latent_generate(stopping_model, TOK, [prompt], 8, 4, 6)[0]
     n, E, eot = out.count(TOK.id(R.LATENT)), stopping_model.embed, TOK.id(R.EOT)
-    argmax = lambda logits: R.sample_next(logits[None], banned=R.banned_ids(TOK, 64)).item()
+    argmax = lambda logits, allow=(): R.sample_next(logits[None], banned=R.banned_mask(TOK, 64, 'cpu', allow)).item()
     with torch.no_grad():
         embs = list(E[prompt])
         for j in range(n + 1):
             logits = stopping_model(embeds=torch.stack(embs)[None])[0][0, -1]
-            assert (argmax(logits) == eot) == (j == n) or (j == n == 6)  # at the budget <eot> is forced
+            assert (argmax(logits, [R.EOT]) == eot) == (j == n) or (j == n == 6)  # at the budget <eot> is forced
             if j < n:
                 ids, alpha = latent_sft.latent_topk(logits, 4, R.banned_ids(TOK, 64) + [eot])
                 embs.append(latent_sft.soft_embedding(E, ids, alpha))

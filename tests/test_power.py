@@ -19,14 +19,15 @@ ROWS = 4000  # chains in one batch: the empirical distributions
 
 class TinyTok:
     """Ids 0..3 are words, 0 is also <eos> when eos=True; 4 = <pad>, 5 = <latent> are never sampled.
-    Without eos the end id is -1, which the model cannot emit: every continuation runs to the end."""
+    Without eos the end id is -1, which the model cannot emit: every continuation runs to the end.
+    No method tokens: <bot>, <eot> and <pause> name the <pad> id, which is banned anyway."""
     n_vocab = 6
 
     def __init__(self, eos):
         self.eos_id = 0 if eos else -1
 
     def id(self, token):
-        return {R.PAD: 4, R.LATENT: 5}[token]
+        return {R.PAD: 4, R.LATENT: 5, R.BOT: 4, R.EOT: 4, R.PAUSE: 4}[token]
 
 
 class Toy:
@@ -43,7 +44,7 @@ class Toy:
         self.model = GPT(GPTConfig(block_size=16, vocab_size=6, n_layer=1, n_head=2, n_embd=16)).eval()
         with torch.no_grad():
             for p in self.model.parameters():
-                p.normal_(0, 0.7)
+                p.copy_(torch.randn(p.shape) * 0.7)  # drawn in logical order, whatever p's strides
         self.tree = self.prefix_logprobs()
         self.outs = self.outcomes(self.T)
         _, LP, LQ = self.seq_logprobs(self.outs, self.T)
@@ -58,7 +59,7 @@ class Toy:
         for n in range(self.T):
             prefixes = list(itertools.product(self.words(), repeat=n))
             logits, _ = self.model(torch.tensor([PROMPT + list(pr) for pr in prefixes]))
-            logp, logq = power_sampling.power_logprobs(logits[:, -1], self.alpha, R.banned_ids(self.tok, 6))
+            logp, logq = power_sampling.power_logprobs(logits[:, -1], self.alpha, R.banned_mask(self.tok, 6, 'cpu'))
             tree.update({pr: (a.double(), b.double()) for pr, a, b in zip(prefixes, logp, logq)})
         return tree
 
@@ -218,9 +219,8 @@ def test_log_ratio_sign_and_temperature(tiny_model):
     tok = R.WordTokenizer([str(i) for i in range(10)])
     logits, _ = tiny_model(torch.randint(0, tok.n_vocab, (2, 12)))
     logits = logits.flatten(0, 1)  # (24, V): every position
-    banned = R.banned_ids(tok, logits.size(-1))
-    allowed = torch.ones(logits.size(-1), dtype=torch.bool)
-    allowed[banned] = False
+    banned = R.banned_mask(tok, logits.size(-1), 'cpu')
+    allowed = ~banned
     p = logits[:, allowed].softmax(-1)  # p at temperature 1, computed apart
     for alpha in (1.0, 2.0, 4.0):
         logp, logq = power_sampling.power_logprobs(logits, alpha, banned)
@@ -264,7 +264,7 @@ def test_seed_reproduces_and_batched_chains_equal_single_chains(tiny_model, monk
         # a budget past block_size: capped to 64 - 5, the cache has no room to spare
         rows, _ = power_sampling.power_generate(tiny_model, tok, prompts, 200, 4.0, 16, 2, num_samples=2, seeds=seeds[:6])
         assert all(0 < len(r) <= 64 - 5 for r in rows) and (eos or max(len(r) for r in rows) == 59)
-        banned = R.banned_ids(tok, 64)
+        banned = set(R.banned_mask(tok, 64, 'cpu').nonzero().flatten().tolist())  # method tokens too
         assert not any(t in banned for r in rows for t in r)
     assert min(calls.values()) > 0, calls  # the paths above were all taken
     g = lambda: torch.Generator().manual_seed(0)

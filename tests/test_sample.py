@@ -22,7 +22,7 @@ def naive_greedy(model, prompt, n, banned):
 def test_greedy_cached_equals_uncached_and_batch_equals_single(tiny_model):
     torch.manual_seed(1)
     prompts = [torch.randint(7, TOK.n_vocab, (n,)).tolist() for n in (5, 2, 8)]
-    banned = R.banned_ids(TOK, 64)
+    banned = R.banned_mask(TOK, 64, 'cpu')
     batched = R.generate(tiny_model, TOK, prompts, 20)
     for p, out in zip(prompts, batched):
         assert out == naive_greedy(tiny_model, p, 20, banned)
@@ -35,7 +35,7 @@ def test_samples_reproducible_and_banned_never_drawn(tiny_model):
     a = R.generate(tiny_model, TOK, prompts, 30, temperature=2.0, num_samples=4, generator=g())
     b = R.generate(tiny_model, TOK, prompts, 30, temperature=2.0, num_samples=4, generator=g())
     assert a == b and len(a) == 8
-    banned = set(R.banned_ids(TOK, 64))
+    banned = set(R.banned_mask(TOK, 64, 'cpu').nonzero().flatten().tolist())
     assert not any(t in banned for row in a for t in row)
 
 
@@ -46,5 +46,5 @@ def test_filters():
     assert kept(R.filter_logits(logits, top_p=0.8)) == [True, True, False, False]
     assert kept(R.filter_logits(logits, top_p=0.81)) == [True, True, True, False]
     assert kept(R.filter_logits(logits, top_p=0.1)) == [True, False, False, False]
-    assert kept(R.filter_logits(logits, banned=[0])) == [False, True, True, True]
+    assert kept(R.filter_logits(logits, banned=torch.tensor([True, False, False, False]))) == [False, True, True, True]
     torch.testing.assert_close(R.filter_logits(logits, temperature=0.5), logits * 2)

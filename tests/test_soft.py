@@ -13,7 +13,7 @@ from conftest import running_sum_example
 from model import GPT, GPTConfig
 
 TOK = R.WordTokenizer([str(i) for i in range(10)])
-BANNED = R.banned_ids(TOK, 64)
+BANNED = R.banned_mask(TOK, 64, 'cpu')
 END = TOK.id(R.MARKER)
 NEVER = TOK.id(R.BOT)  # an end token the random-weight models below never pick as top-1
 OFF = dict(cold_stop_steps=0, think_budget=100)  # thinking ends only when the top-1 is the end token
