@@ -6,6 +6,7 @@ the file of each method says what they compute:
     coconut             coconut.py (this loop runs its curriculum: the stage, AdamW reset at a change)
     codi                codi.py
     latent              latent_sft.py (two stages: latent_stage=1 makes the latents, 2 learns to write them)
+    grpo                grpo.py (reinforcement from a CoT checkpoint: its loss samples from the model)
     python data/running_sum/prepare.py
     python train.py config/quickstart.py                    # CoT on CPU, a minute or two
     python train.py config/quickstart.py --method=nocot     # same model, no steps
@@ -24,6 +25,7 @@ import torch
 
 import coconut
 import codi
+import grpo
 import latent_sft
 import reasoning as R
 import sample
@@ -42,7 +44,8 @@ log_interval = 10
 always_save_checkpoint = True  # else only when the valid loss improves
 # data
 dataset = 'running_sum'  # data/<dataset>/{train,valid}.json, written by data/<dataset>/prepare.py
-method = 'cot'           # cot | nocot | pause | coconut | codi | latent
+train_split = 'train'    # the split training draws from: a name in data/<dataset>/ or a JSON file's path
+method = 'cot'           # cot | nocot | pause | coconut | codi | latent | grpo
 batch_size = 64
 gradient_accumulation_steps = 1  # micro-batches per step (split over processes under torchrun)
 n_pause = 6              # pause tokens between question and answer (method = pause)
@@ -76,6 +79,11 @@ latent_labels = ''       # stage 2: soft labels file ('' = latent_labels.pt besi
 latent_kl_weight = 1.0   # stage 2: weight of KL(stage-1 alpha || model) where a latent is predicted
 latent_ce_weight = 1.0   # stage 2: weight of the cross-entropy on <eot> and the answer
 latent_budget = 32       # decoding: most latent steps before <eot> is forced
+# GRPO (method = grpo; grpo.py): batch_size prompts x grpo_group samples per step, from a CoT checkpoint
+grpo_group = 8           # G: samples per prompt; the group's mean reward is each sample's baseline
+grpo_temperature = 1.0   # the policy samples (and is scored) at this temperature
+grpo_max_new_tokens = 64 # most new tokens per sample
+grpo_std_norm = False    # divide the advantage by the group's std (DeepSeekMath) instead of not (Dr. GRPO)
 # model (ignored when the weights come from a checkpoint or GPT-2)
 n_layer = 4
 n_head = 4
@@ -129,6 +137,7 @@ METHODS = {
     'coconut': (coconut.coconut_batch, coconut.coconut_loss),
     'codi': (codi.codi_batch, codi.codi_loss),
     'latent': (latent_sft.latent_batch, latent_sft.latent_loss),
+    'grpo': (grpo.grpo_batch, grpo.grpo_loss),
 }
 
 
@@ -221,11 +230,15 @@ def evaluate(model, valid_parts, valid_examples, tok, cfg, ctx, stage):
     randomness) and greedy accuracy on the first eval_examples questions, both at the current stage."""
     model.eval()
     g = torch.Generator().manual_seed(0)
-    losses = []
+    losses, rewards = [], []
     for _ in range(cfg['eval_iters']):
         with ctx:
-            losses.append(compute_loss(model, get_batch(valid_parts, tok, g, cfg, stage), cfg).item())
+            loss = compute_loss(model, get_batch(valid_parts, tok, g, cfg, stage), cfg)
+        losses.append(loss.item())
+        rewards.append(getattr(loss, 'reward', None))  # GRPO: the mean reward of the batch's samples
     out = {'val_loss': sum(losses) / len(losses)}
+    if cfg['method'] == 'grpo':
+        out['val_reward'] = sum(rewards) / len(rewards)
     if cfg['eval_examples'] and cfg['method'] == 'latent' and cfg['latent_stage'] == 1:  # nothing to decode yet
         with ctx:
             batch = latent_sft.latent_batch(tok, valid_parts[:cfg['eval_examples']], cfg)
@@ -295,7 +308,7 @@ def main():
     data_dir = os.path.join('data', dataset)
     meta = R.load_meta(data_dir)
     tok = R.get_tokenizer(meta)
-    train_examples, valid_examples = R.load_split(data_dir, 'train'), R.load_split(data_dir, 'valid')
+    train_examples, valid_examples = R.load_split(data_dir, train_split), R.load_split(data_dir, 'valid')
     train_parts = [R.encode_parts(tok, ex) for ex in train_examples]
     valid_parts = [R.encode_parts(tok, ex) for ex in valid_examples]
     print(f"{dataset}: {len(train_parts):,} train / {len(valid_parts):,} valid examples, {tok.kind} tokenizer "
@@ -361,13 +374,15 @@ def main():
         # one seed per micro-batch of the global batch, drawn identically on every process, so the
         # global batch does not depend on how many processes share it
         seeds = torch.randint(2 ** 62, (gradient_accumulation_steps,), generator=generator).tolist()
-        loss_sum = torch.zeros((), device=dev)
+        loss_sum, reward = torch.zeros((), device=dev), 0.0
         for micro in range(accum):
             g = torch.Generator().manual_seed(seeds[rank * accum + micro])
             batch = get_batch(train_parts, tok, g, cfg_run, stage)
             tokens += batch[0].numel()
             with ctx:
-                loss = compute_loss(model, batch, cfg_run) / gradient_accumulation_steps
+                loss = compute_loss(model, batch, cfg_run)
+            reward += getattr(loss, 'reward', 0.0) / accum  # GRPO: its samples' mean reward (this process's)
+            loss = loss / gradient_accumulation_steps
             loss.backward()
             loss_sum += loss.detach()
         # each micro-batch loss was divided by the global micro-batch count: summing over processes
@@ -387,6 +402,7 @@ def main():
             dt = time.time() - t0
             mfu = raw_model.estimate_mfu(tokens / dt, block_size, dev) if dt > 0 else None  # per GPU
             print(f"iter {iter_num}: loss {lossf:.6f}, lr {lr:.2e}, {world * tokens / dt:,.0f} tok/s"
+                  + (f", reward {reward:.3f}" if method == 'grpo' else '')
                   + (f", mfu {mfu * 100:.1f}%" if mfu else ''))
             t0, tokens = time.time(), 0
         iter_num += 1
