@@ -7,6 +7,7 @@ the file of each method says what they compute:
     codi                codi.py
     latent              latent_sft.py (two stages: latent_stage=1 makes the latents, 2 learns to write them)
     grpo                grpo.py (reinforcement from a CoT checkpoint: its loss samples from the model)
+    icot                icot.py (this loop runs its removal schedule: the stage, AdamW reset at a change)
     python data/running_sum/prepare.py
     python train.py config/quickstart.py                    # CoT on CPU, a minute or two
     python train.py config/quickstart.py --method=nocot     # same model, no steps
@@ -26,6 +27,7 @@ import torch
 import coconut
 import codi
 import grpo
+import icot
 import latent_sft
 import reasoning as R
 import sample
@@ -45,7 +47,7 @@ always_save_checkpoint = True  # else only when the valid loss improves
 # data
 dataset = 'running_sum'  # data/<dataset>/{train,valid}.json, written by data/<dataset>/prepare.py
 train_split = 'train'    # the split training draws from: a name in data/<dataset>/ or a JSON file's path
-method = 'cot'           # cot | nocot | pause | coconut | codi | latent | grpo
+method = 'cot'           # cot | nocot | pause | coconut | codi | latent | grpo | icot
 batch_size = 64
 gradient_accumulation_steps = 1  # micro-batches per step (split over processes under torchrun)
 n_pause = 6              # pause tokens between question and answer (method = pause)
@@ -56,7 +58,7 @@ max_latent_stage = 6     # stages past this remove every step; the thought count
 start_stage = 0          # 1 when init_from is a CoT checkpoint: stage 0 (plain CoT) is done already
 pad_latent_to_max = True # past max stage: always max_latent_stage*c thoughts (else min with the chain's steps)
 uniform_prob = 0.0       # probability that an example's stage is drawn uniformly (mixing prevents forgetting)
-reset_optimizer = True   # fresh AdamW state at each stage change, as the official code
+reset_optimizer = True   # fresh AdamW state at each stage change (Coconut, iCoT), as both official codes
 no_curriculum = False    # ablation: the final stage from the first step
 no_thoughts = False      # ablation: steps removed by the curriculum, no thoughts in their place
 pause_as_thought = False # ablation: thought slots hold a learned <pause> token instead of hidden states
@@ -79,6 +81,9 @@ latent_labels = ''       # stage 2: soft labels file ('' = latent_labels.pt besi
 latent_kl_weight = 1.0   # stage 2: weight of KL(stage-1 alpha || model) where a latent is predicted
 latent_ce_weight = 1.0   # stage 2: weight of the cross-entropy on <eot> and the answer
 latent_budget = 32       # decoding: most latent steps before <eot> is forced
+# iCoT (method = icot; icot.py): from a CoT checkpoint, CoT tokens removed from the front, one at a time
+icot_remove_per_epoch = 8.0  # tokens removed per epoch (paper: 8 on GSM8k); fractions and large values fine
+icot_smoothing = 4.0     # removal smoothing lambda: P(extra offset o) ~ exp(-lambda o) (0 = off)
 # GRPO (method = grpo; grpo.py): batch_size prompts x grpo_group samples per step, from a CoT checkpoint
 grpo_group = 8           # G: samples per prompt; the group's mean reward is each sample's baseline
 grpo_temperature = 1.0   # the policy samples (and is scored) at this temperature
@@ -138,7 +143,11 @@ METHODS = {
     'codi': (codi.codi_batch, codi.codi_loss),
     'latent': (latent_sft.latent_batch, latent_sft.latent_loss),
     'grpo': (grpo.grpo_batch, grpo.grpo_loss),
+    'icot': (icot.icot_batch, icot.icot_loss),
 }
+# methods with a schedule: iteration -> stage (Coconut's curriculum stage, iCoT's removed token count);
+# the loop resets AdamW when it changes (reset_optimizer)
+STAGES = {'coconut': coconut.coconut_stage, 'icot': icot.icot_removed}
 
 
 def get_batch(split_parts, tok, generator, cfg, stage=0):
@@ -343,21 +352,21 @@ def main():
 
     model.train()
     t0, tokens = time.time(), 0
-    stage = coconut.coconut_stage(iter_num, len(train_parts), cfg) if method == 'coconut' else 0
-    if ckpt is not None and method == 'coconut':
+    stage = STAGES[method](iter_num, len(train_parts), cfg) if method in STAGES else 0
+    if ckpt is not None and method in STAGES:
         stage = ckpt['stage']  # the stage it was trained at: a change at this very iteration still resets AdamW
     while True:
-        if method == 'coconut' and iter_num < max_iters:  # the last checkpoint keeps the stage it was trained at
-            new_stage = coconut.coconut_stage(iter_num, len(train_parts), cfg)
+        if method in STAGES and iter_num < max_iters:  # the last checkpoint keeps the stage it was trained at
+            new_stage = STAGES[method](iter_num, len(train_parts), cfg)
             if new_stage != stage:
-                print(f"iter {iter_num}: Coconut stage {stage} -> {new_stage}"
+                print(f"iter {iter_num}: {method} stage {stage} -> {new_stage}"
                       + (", optimizer reset" if reset_optimizer else ''))
                 if reset_optimizer:
                     optimizer = raw_model.configure_optimizers(weight_decay, learning_rate, (beta1, beta2), device_type)
                 stage = new_stage
         if master and (iter_num % eval_interval == 0 or iter_num == max_iters):
             stats = evaluate(model, valid_parts, valid_examples, tok, cfg_run, ctx, stage)
-            print(f"eval iter {iter_num}" + (f" (stage {stage})" if method == 'coconut' else '') + ": "
+            print(f"eval iter {iter_num}" + (f" (stage {stage})" if method in STAGES else '') + ": "
                   + ', '.join(f"{k} {v:.4f}" for k, v in stats.items()))
             if stats['val_loss'] < best_val_loss or always_save_checkpoint:
                 best_val_loss = min(best_val_loss, stats['val_loss'])
