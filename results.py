@@ -7,6 +7,7 @@ tables into README.md, between the `results` markers).
     python results.py --tasks=running_sum --seeds=[1337] --sampling=False   # one table, one seed
     python results.py --extra_test=prosqa_test.json   # also score every run on this file (e.g. the official ProsQA test split)
     python results.py --tables_only=True           # rewrite the tables from the runs finished so far
+    python results.py --compare_only=True          # only base / low temperature / power / GRPO (seed 1337), printed
 Resumable: a finished run (its result.json written) is skipped, a half-trained one resumes from its
 checkpoint, so rerunning after an interruption (or to rewrite the tables) costs only what is missing.
 Each run's logs are in out-results/<task>/seed<seed>/<run>/{train,eval}.log.
@@ -41,6 +42,8 @@ sampling_tokens = 0      # most new tokens per sample (0 = the preset's: cpu 48,
 readme = True            # copy the tables into README.md between the results markers
 dry_run = False          # print every run's training command and stop
 tables_only = False      # train nothing: write the tables from the runs finished so far
+compare_only = False     # only the GRPO comparison (its two checkpoints, first seed), printed; README untouched
+compare_questions = 100  # questions of each of its two splits (COMPARE_K samples each)
 # -----------------------------------------------------------------------------
 # what each key allows (configurator.check, at start, before hours of runs); validate() adds the rest
 FLAG = one_of(True, False)
@@ -49,7 +52,7 @@ CHECKS = {
                                                                       'a list of integers >= 0'),
     'jobs': at_least(0), 'out': ((lambda v: v != ''), 'a folder name'), 'eval_limit': at_least(0), 'extra_test': configurator.ANY,
     'sampling': FLAG, 'sampling_task': configurator.ANY, 'sampling_questions': at_least(1), 'sampling_tokens': at_least(0),
-    'readme': FLAG, 'dry_run': FLAG, 'tables_only': FLAG,
+    'readme': FLAG, 'dry_run': FLAG, 'tables_only': FLAG, 'compare_only': FLAG, 'compare_questions': at_least(1),
 }
 
 # A recipe row: (name, config file, overrides, parent). `parent` names the row of the same task and seed
@@ -72,6 +75,7 @@ RECIPES = {
         *[(n, 'config/quickstart_coconut.py', o, '(Coconut stage 0)') for n, o in COCONUT_ABLATIONS],
         ('Coconut, soft thoughts', 'config/quickstart_coconut_soft.py', [], '(Coconut stage 0)'),
         ('CODI', 'config/quickstart_codi.py', [], 'CoT'),
+        ('iCoT', 'config/quickstart_icot.py', [], 'CoT'),
         ('(Latent-SFT stage 1)', 'config/quickstart_latent_stage1.py', [], 'CoT'),
         ('Latent-SFT', 'config/quickstart_latent.py', [], '(Latent-SFT stage 1)'),
     ],
@@ -113,8 +117,11 @@ RECIPES = {
         ('Pause', 'config/multiply_cot.py', ['--method=pause', '--n_pause=6'], None),
         ('Coconut', 'config/multiply_coconut.py', [], 'CoT'),
         ('CODI', 'config/multiply_codi.py', [], 'CoT'),
+        ('iCoT', 'config/multiply_icot.py', [], 'CoT'),
         ('(Latent-SFT stage 1)', 'config/multiply_latent_stage1.py', [], 'CoT'),
         ('Latent-SFT', 'config/multiply_latent.py', [], '(Latent-SFT stage 1)'),
+        ('(CoT, first 600 iterations)', 'config/multiply_cot.py', ['--max_iters=600'], None),  # the sampling checkpoint
+        ('GRPO', 'config/multiply_grpo.py', [], '(CoT, first 600 iterations)'),  # trained on a < 500 only
     ],
     # GPU (GPT-2 small from the pretrained weights, BPE). ProsQA: every method from GPT-2, as in Coconut.
     'prosqa': [
@@ -133,9 +140,6 @@ RECIPES = {
         ('Latent-SFT', 'config/gsm8k_latent.py', [], '(Latent-SFT stage 1)'),
     ],
 }
-# Data that is not `python data/<task>/prepare.py` as it is: the commands that make data/<task>.
-PREPARE = {'mnns': [['data/mnns/prepare.py'], ['cot2.py', '--dataset=mnns']],
-           'mnns5': [['data/mnns/prepare.py', '--m=5', '--out_dir=data/mnns5'], ['cot2.py', '--dataset=mnns5']]}
 PRESETS = {'cpu': dict(tasks=['running_sum', 'multiply', 'mnns', 'mnns5'], seeds=[1337, 1338, 1339], jobs=2,
                        sampling_task='multiply', sampling_tokens=48),
            'gpu': dict(tasks=['prosqa', 'gsm8k'], seeds=[1337], jobs=1, sampling_task='gsm8k', sampling_tokens=256)}
@@ -182,6 +186,24 @@ def validate(cfg):
         raise ValueError(f"sampling_task={cfg['sampling_task']!r} is not allowed: one of {', '.join(map(repr, SAMPLING_CKPT))}")
     if cfg['extra_test'] and not os.path.isfile(cfg['extra_test']):
         raise FileNotFoundError(f"extra_test={cfg['extra_test']!r}: no such file")
+# The power-sampling paper's comparison (Karan & Du: base, low temperature, power, GRPO; pass@k, and the
+# samples' likelihood and confidence under the base model) on the sampling checkpoint and the GRPO run
+# started from it. GRPO trained on the questions whose first operand a is below 500: each row is scored
+# in domain (test questions with a < 500) and out of domain (a >= 500), both known to the base model.
+COMPARE = {'multiply': dict(
+    base='(CoT, first 600 iterations)', splits=('test_a_lt_500', 'test_a_ge_500'),
+    rows=[('base (temperature 1)', '(CoT, first 600 iterations)', ['--sampler=base']),
+          ('low temperature 1/4', '(CoT, first 600 iterations)', ['--sampler=lowtemp']),
+          ('power: alpha 4, blocks of 16, 10 MH steps', '(CoT, first 600 iterations)',
+           ['--sampler=power', '--mcmc_block=16', '--mcmc_steps=10']),
+          ('GRPO (temperature 1)', 'GRPO', ['--temperature=1.0'])])}
+COMPARE_K = 16  # samples per question: pass@1 .. pass@16
+# Data that `python data/<task>/prepare.py` alone does not make: the commands that do, and a file they
+# write (its absence means: run them)
+PREPARE = {'multiply': ([['data/multiply/prepare.py', '--operand_split=500']], 'train_a_lt_500.json'),
+           'mnns': ([['data/mnns/prepare.py'], ['cot2.py', '--dataset=mnns']], 'cot2_labels.pt'),
+           'mnns5': ([['data/mnns/prepare.py', '--m=5', '--out_dir=data/mnns5'], ['cot2.py', '--dataset=mnns5']],
+                     'cot2_labels.pt')}
 
 
 def slug(name):
@@ -257,19 +279,36 @@ def sample_and_score(label, overrides, threads):
     return res
 
 
+def compare_and_score(label, split, overrides, ckpt_name, threads):
+    """One cell pair of the GRPO comparison: a decoder on one of its checkpoints and splits."""
+    d = os.path.dirname(result_path(('compare', label, split, overrides, ckpt_name)))
+    os.makedirs(d, exist_ok=True)
+    base = run_dir(sampling_task, seeds[0], COMPARE[sampling_task]['base'])
+    passk = f"--pass_k=[{','.join(str(k) for k in range(1, COMPARE_K + 1))}]"
+    res = score(run_dir(sampling_task, seeds[0], ckpt_name), split, os.path.join(d, 'eval.log'), threads,
+                [f'--num_samples={COMPARE_K}', passk, f'--max_new_tokens={sampling_tokens}', f'--score_under={base}',
+                 *overrides], compare_questions)
+    json.dump(res, open(os.path.join(d, 'result.json'), 'w'))
+    return res
+
+
 def sampling_dir(label):
     """A sampler's row lives under the checkpoint it decodes: <run>/sampling/<label>."""
     return os.path.join(run_dir(sampling_task, seeds[0], SAMPLING_CKPT[sampling_task][0]), 'sampling', slug(label))
 
 
 def result_path(job):
-    """('train', task, seed, name, ...) or ('sample', label, ...) -> its result.json (written when done)."""
+    """('train', task, seed, name, ...), ('sample', label, ...) or ('compare', label, split, overrides, ckpt)
+    -> its result.json (written when done)."""
+    if job[0] == 'compare':
+        return os.path.join(run_dir(sampling_task, seeds[0], job[4]), 'compare', f'{slug(job[1])}-{job[2]}', 'result.json')
     return os.path.join(run_dir(*job[1:4]) if job[0] == 'train' else sampling_dir(job[1]), 'result.json')
 
 
 def run_all(todo, jobs):
     """Run every job, up to `jobs` at once, each once its parent has finished. A job is
-    ('train', task, seed, name, config, overrides, parent) or ('sample', label, overrides)."""
+    ('train', task, seed, name, config, overrides, parent), ('sample', label, overrides) or
+    ('compare', label, split, overrides, checkpoint name)."""
     if not todo:
         return
     done = {j for j in todo if os.path.exists(result_path(j))}
@@ -282,6 +321,8 @@ def run_all(todo, jobs):
     def ready(j):  # a run starts once the run it starts from has finished
         if j[0] == 'sample':
             return True
+        if j[0] == 'compare':
+            return os.path.exists(result_path(('train', sampling_task, seeds[0], j[4])))
         _, task, seed, _, _, _, parent = j
         return parent is None or os.path.exists(result_path(('train', task, seed, parent)))
 
@@ -289,8 +330,9 @@ def run_all(todo, jobs):
         while pending or running:
             for j in [j for j in pending if ready(j)][:jobs - len(running)]:
                 pending.remove(j)
-                what = f"{j[1]} seed {j[2]}: {j[3]}" if j[0] == 'train' else f"sampling: {j[1]}"
-                fn = train_and_score if j[0] == 'train' else sample_and_score
+                what = {'train': lambda: f"{j[1]} seed {j[2]}: {j[3]}", 'sample': lambda: f"sampling: {j[1]}",
+                        'compare': lambda: f"comparison: {j[1]} on {j[2]}"}[j[0]]()
+                fn = {'train': train_and_score, 'sample': sample_and_score, 'compare': compare_and_score}[j[0]]
                 running[pool.submit(fn, *j[1:], threads)] = (j, what, time.time())
                 print(f"[{time.time() - t0:6.0f} s] start  {what}", flush=True)
             assert running, f"nothing can start: {pending[0]} waits for a run that is not in the list"
@@ -382,6 +424,71 @@ def plot_passk(res, path):
     return True
 
 
+def compare_jobs():
+    """The GRPO comparison's runs: its two checkpoints (first seed), then every row on both splits."""
+    c = COMPARE[sampling_task]
+    ckpts = [('train', sampling_task, seeds[0], name, cfg, tuple(o), parent)
+             for name, cfg, o, parent in RECIPES[sampling_task] if name in [r[1] for r in c['rows']]]
+    return ckpts + [('compare', label, split, tuple(o), ckpt) for label, ckpt, o in c['rows'] for split in c['splits']]
+
+
+def compare_table():
+    """Markdown table of the comparison, and {label: {split: result}} for the plot."""
+    c = COMPARE[sampling_task]
+    res = {label: {split: json.load(open(result_path(('compare', label, split, tuple(o), ckpt)))) for split in c['splits']}
+           for label, ckpt, o in c['rows']}
+    ks = [1, 2, 4, 8, 16]
+    dom, ood = c['splits']
+    head = (['decoding'] + [f'in domain pass@{k}' for k in ks] + [f'out of domain pass@{k}' for k in ks]
+            + ['# tokens', 'log-likelihood under base', 'confidence under base', 'time vs base'])
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    base_time = res[c['rows'][0][0]][dom]['seconds']
+    for label, r in res.items():
+        cells = [label] + [f"{r[s]['pass@k'][str(k)]:.3f}" for s in (dom, ood) for k in ks]
+        cells += [f"{r[dom]['tokens_per_question']:.1f}", f"{r[dom]['base_loglik']:.3f}",
+                  f"{r[dom]['base_confidence']:.2f}", f"{r[dom]['seconds'] / base_time:.1f}"]
+        lines.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines), res
+
+
+def plot_compare(res, path):
+    """pass@k vs k of every row, in domain (solid) and out of domain (dashed), on one plot."""
+    try:
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print(f"matplotlib is not installed: no {path}")
+        return False
+    dom, ood = COMPARE[sampling_task]['splits']
+    ks = list(range(1, COMPARE_K + 1))
+    plt.figure(figsize=(6, 4))
+    for i, (label, r) in enumerate(res.items()):
+        for split, style in ((dom, '-'), (ood, '--')):
+            plt.plot(ks, [r[split]['pass@k'][str(k)] for k in ks], style, color=f'C{i}',
+                     label=f"{label}, {'in domain' if split == dom else 'out of domain'}")
+    plt.xscale('log', base=2)
+    plt.xlabel('k (samples per question)')
+    plt.ylabel('pass@k')
+    plt.title(f'{sampling_task}: {compare_questions} questions per split', fontsize=9)
+    plt.legend(fontsize=6)
+    plt.tight_layout()
+    plt.savefig(path, dpi=120)
+    print(f"wrote {path}")
+    return True
+
+
+def compare_section():
+    table, res = compare_table()
+    dom, ood = COMPARE[sampling_task]['splits']
+    text = (f"### Base, low temperature, power sampling, GRPO: {sampling_task}, seed {seeds[0]}, first {compare_questions} "
+            f"questions of {dom} (in domain: GRPO trained on these questions' kind) and of {ood} (out of domain), "
+            f"{COMPARE_K} samples each; likelihood and confidence of the in-domain samples under the base model\n\n" + table)
+    if plot_compare(res, os.path.join(out, 'compare_passk.png')):
+        text += f"\n\npass@k plot: `{os.path.join(out, 'compare_passk.png')}` (not committed; regenerate it with this command)."
+    return text
+
+
 def write_results(task_list, total_seconds):
     parts = [f"Generated by `python results.py --preset={preset}` on {time.strftime('%Y-%m-%d')}: "
              f"{total_seconds / 60:.0f} minutes of training and scoring summed over the runs (each run's "
@@ -395,6 +502,8 @@ def write_results(task_list, total_seconds):
                      f"{sampling_questions} test questions, {K} samples each\n\n" + table)
         if plot_passk(res, os.path.join(out, 'passk.png')):
             parts.append(f"pass@k plot: `{os.path.join(out, 'passk.png')}` (not committed; regenerate it with this command).")
+        if sampling_task in COMPARE:
+            parts.append(compare_section())
     text = '\n\n'.join(parts) + '\n'
     with open('RESULTS.md', 'w') as f:
         f.write(text)
@@ -426,21 +535,27 @@ def main():
                     print(f"{task} seed {seed}, {name}: python train.py {' '.join(train_args(task, seed, name, cfg, o, parent))}")
         return
     for task in [] if tables_only else list(task_list):
-        if not os.path.exists(os.path.join('data', task, 'test.json')):
+        cmds, needed = PREPARE.get(task, ([[os.path.join('data', task, 'prepare.py')]], 'test.json'))
+        if not os.path.exists(os.path.join('data', task, needed)):
             print(f"preparing data/{task}", flush=True)
-            cmds = PREPARE.get(task, [[os.path.join('data', task, 'prepare.py')]])
             if any(subprocess.run([sys.executable, os.path.join(ROOT, c[0])] + c[1:]).returncode != 0 for c in cmds):
                 print(f"data/{task} could not be prepared (offline?): skipping {task}")  # GSM8k-Aug is a download
                 task_list.remove(task)
     if sampling and sampling_task not in task_list:
         print(f"no sampling table: it runs on {sampling_task}'s CoT checkpoint, and {sampling_task} is not among the tasks")
         sampling = False
+    if compare_only:  # the comparison's two checkpoints and its rows, nothing else
+        assert sampling_task in COMPARE, f"no GRPO comparison for {sampling_task}"
+        run_all(compare_jobs(), jobs)
+        print('\n' + compare_section())
+        return
     todo = [('train', task, seed, name, cfg, tuple(o), parent) for task in task_list for seed in seeds
             for name, cfg, o, parent in RECIPES[task]]
     samples = [('sample', label, tuple(o)) for label, o in SAMPLERS] if sampling else []
     if samples:  # the checkpoint they decode (a table row, or a run of its own)
         name, cfg, o, parent = SAMPLING_CKPT[sampling_task]
         samples = [('train', sampling_task, seeds[0], name, cfg, tuple(o), parent)] + samples
+        samples += [j for j in compare_jobs() if j[0] == 'compare'] if sampling_task in COMPARE else []
     if tables_only:  # what is finished, and the sampling table only if all of it is
         todo = [j for j in todo if os.path.exists(result_path(j))]
         samples = samples if all(os.path.exists(result_path(j)) for j in samples) else []
@@ -448,7 +563,7 @@ def main():
     else:
         run_all(todo, jobs)
         run_all(samples, 1)  # one at a time, after training, so that the wall times compare like with like
-    samples = [j for j in samples if j[0] == 'sample']
+    samples = [j for j in samples if j[0] in ('sample', 'compare')]
     sampling = bool(samples)
     print(f"this invocation: {(time.time() - t0) / 60:.1f} minutes")
     finished = [json.load(open(result_path(j))) for j in todo + samples]

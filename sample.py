@@ -65,6 +65,8 @@ tau = 0.5                # soft_gumbel: pi = softmax((log p + g) / tau)
 cold_stop_entropy = 0.01 # Cold Stop: stop thinking after cold_stop_steps soft steps in a row whose p has
 cold_stop_steps = 256    # entropy (nats) below cold_stop_entropy (0 = off; Zhang et al.'s 0.01 and 256)
 think_budget = 96        # at most this many soft steps, then the end of thinking is forced
+score_under = ''         # --eval: also score every sample under this checkpoint (e.g. the base model a GRPO run
+                         # started from): mean log-likelihood and confidence (score_samples)
 js_probe = False         # soft samplers: Jensen-Shannon divergence of the next-token distribution after the soft input vs after the top-1 (top-2) token
 batch_size = 64          # questions decoded together
 seed = 1337
@@ -85,7 +87,7 @@ CHECKS = {
     'top_p': PROB, 'probe': FLAG, 'thought_probes': FLAG, 'latent_budget': at_least(0), 'sampler': one_of(*SAMPLERS),
     'alpha': above(0), 'mcmc_block': at_least(1), 'mcmc_steps': at_least(0),
     'pass_k': ((lambda v: len(v) > 0 and all(type(k) is int and k >= 1 for k in v)), 'a list of integers >= 1'),
-    'plot': ANY, 'soft_temperature': above(0), 'soft_top_k': at_least(0), 'soft_top_p': PROB,
+    'plot': ANY, 'score_under': ANY, 'soft_temperature': above(0), 'soft_top_k': at_least(0), 'soft_top_p': PROB,
     'soft_min_p': between(0, 1), 'gamma': above(0), 'tau': above(0), 'cold_stop_entropy': at_least(0),
     'cold_stop_steps': at_least(0), 'think_budget': at_least(0), 'js_probe': FLAG, 'batch_size': at_least(1),
     'seed': at_least(0), 'compile': FLAG, 'device': DEVICE, 'dtype': DTYPE,
@@ -99,7 +101,7 @@ def validate(cfg):
         raise FileNotFoundError(f"start={cfg['start']!r}: no file {cfg['start'][5:]}")
     if cfg['eval'].endswith('.json') and not os.path.isfile(cfg['eval']):
         raise FileNotFoundError(f"eval={cfg['eval']!r}: no file {cfg['eval']}")
-    for key in ('thought_probes', 'plot'):  # they only make sense over a split: an error, not a flag silently ignored
+    for key in ('thought_probes', 'plot', 'score_under'):  # they only make sense over a split: an error, not a flag silently ignored
         if cfg[key] and not cfg['eval']:
             raise ValueError(f"{key}={cfg[key]!r} needs --eval (a split to score)")
     if cfg['js_probe'] and not cfg['sampler'].startswith('soft_'):
@@ -153,7 +155,7 @@ def evaluate(model, tok, ckpt, examples, batch_size=64, max_new_tokens=128, temp
     thought counted as one), n and the decoded texts."""
     if decode is None:
         decode = method_decoder(model, tok, ckpt, max_new_tokens, temperature, top_k, top_p, num_samples, generator)
-    correct, n_tokens, texts = [], [], []
+    correct, n_tokens, texts, pairs = [], [], [], []
     batches = range(0, len(examples), batch_size)
     if progress:
         from tqdm import tqdm
@@ -166,10 +168,36 @@ def evaluate(model, tok, ckpt, examples, batch_size=64, max_new_tokens=128, temp
             ex = chunk[j // num_samples]
             text = tok.decode(ids)
             texts.append(text)
+            pairs.append((prompts[j // num_samples], ids))
             correct.append(R.is_correct(text, ex))
             n_tokens.append(len(ids) + prompts[j // num_samples].count(tok.id(R.LATENT)))  # a thought counts as a token
     return {'accuracy': sum(correct) / len(correct), 'tokens_per_question': sum(n_tokens) / len(n_tokens),
-            'n': len(examples), 'num_samples': num_samples, 'correct': correct, 'texts': texts}
+            'n': len(examples), 'num_samples': num_samples, 'correct': correct, 'texts': texts, 'pairs': pairs}
+
+
+@torch.no_grad()
+def score_samples(model, tok, pairs, batch_size=64):
+    """How a (base) model sees samples: pairs of (prompt ids, sample ids) -> per sample its log-likelihood
+    (sum over its tokens of log p, temperature 1, over the ids sampling may pick) and its confidence,
+    self-certainty (Kang et al. 2025): the mean over its tokens of KL(U || p(. | context)), U uniform
+    over those ids; 0 for a uniform p, large where p is peaked. Power sampling's paper compares these
+    histograms: sharpening samplers and GRPO both move samples to where the base model is sure."""
+    device = model.lm_head.weight.device
+    assert all(tok.id(R.LATENT) not in p for p, _ in pairs), "thought slots need their method's forward: score token samples"
+    lls, confs = [], []
+    for i in range(0, len(pairs), batch_size):
+        x, y, _ = R.collate(pairs[i:i + batch_size], tok.id(R.PAD), device, model.config.block_size)
+        logits, _ = model(x)  # (B, T, V)
+        banned = R.banned_ids(tok, logits.size(-1))
+        logp = torch.log_softmax(R.filter_logits(logits.flatten(0, 1), banned=banned), -1).view_as(logits)
+        allowed = torch.ones(logits.size(-1), dtype=torch.bool, device=device)
+        allowed[banned] = False
+        n = allowed.sum()
+        kl_u = -torch.log(n.float()) - logp[..., allowed].sum(-1) / n  # (B, T): KL(U || p) at each position
+        mask = y >= 0
+        lls += (logp.gather(-1, y.clamp(min=0)[..., None]).squeeze(-1) * mask).sum(1).tolist()
+        confs += ((kl_u * mask).sum(1) / mask.sum(1)).tolist()
+    return lls, confs
 
 
 def thinking_length(tok, text):
@@ -276,11 +304,16 @@ def main():
                            decode=decode)
         for ex, text in list(zip(examples, res['texts'][::num_samples]))[:3]:
             print(f"--- {ex['question']!r}\n{text!r} (gold: {ex['answer']!r})")
-        summary = {k: v for k, v in res.items() if k not in ('correct', 'texts')}
+        summary = {k: v for k, v in res.items() if k not in ('correct', 'texts', 'pairs')}
         summary['think_tokens'] = round(sum(thinking_length(tok, t) for t in res['texts']) / len(res['texts']), 3)
         curve = pass_at_k(res['correct'], num_samples, pass_k)
         summary['pass@k'] = {str(k): round(v, 4) for k, v in curve.items()}
         summary.update(decoder_summary(stats))
+        if score_under:  # the samples as the base model sees them
+            base, _, _ = load_checkpoint(score_under, device)
+            with ctx:
+                lls, confs = score_samples(base, tok, res['pairs'], batch_size)
+            summary.update(base_loglik=sum(lls) / len(lls), base_confidence=sum(confs) / len(confs))
         if probe and cfg['method'] == 'latent':  # mean effective parallelism over every latent of every question
             n_effs = [n for ex in examples
                       for _, n in latent_sft.probe_latents(model, tok, ckpt, ex['question'], budget=latent_budget)]

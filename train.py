@@ -6,6 +6,8 @@ the file of each method says what they compute:
     coconut             coconut.py (this loop runs its curriculum: the stage, AdamW reset at a change)
     codi                codi.py
     latent              latent_sft.py (two stages: latent_stage=1 makes the latents, 2 learns to write them)
+    grpo                grpo.py (reinforcement from a CoT checkpoint: its loss samples from the model)
+    icot                icot.py (this loop runs its removal schedule: the stage, AdamW reset at a change)
     python data/running_sum/prepare.py
     python train.py config/quickstart.py                    # CoT on CPU, a minute or two
     python train.py config/quickstart.py --method=nocot     # same model, no steps
@@ -25,6 +27,8 @@ import torch
 import coconut
 import codi
 import configurator
+import grpo
+import icot
 import latent_sft
 import reasoning as R
 import sample
@@ -47,7 +51,8 @@ stop_at_val_acc = 0.0    # end the run at the first eval whose valid accuracy re
                          # with the seed, so a long schedule with this stop is both robust and fast
 # data
 dataset = 'running_sum'  # data/<dataset>/{train,valid}.json, written by data/<dataset>/prepare.py
-method = 'cot'           # cot | nocot | pause | coconut | codi | latent
+train_split = 'train'    # the split training draws from: a name in data/<dataset>/ or a JSON file's path
+method = 'cot'           # cot | nocot | pause | coconut | codi | latent | grpo | icot
 batch_size = 64
 gradient_accumulation_steps = 1  # micro-batches per step (split over processes under torchrun)
 n_pause = 6              # pause tokens between question and answer (method = pause)
@@ -58,7 +63,7 @@ max_latent_stage = 6     # stages past this remove every step; the thought count
 start_stage = 0          # 1 when init_from is a CoT checkpoint: stage 0 (plain CoT) is done already
 pad_latent_to_max = True # past max stage: always max_latent_stage*c thoughts (else min with the chain's steps)
 uniform_prob = 0.0       # probability that an example's stage is drawn uniformly (mixing prevents forgetting)
-reset_optimizer = True   # fresh AdamW state at each stage change, as the official code
+reset_optimizer = True   # fresh AdamW state at each stage change (Coconut, iCoT), as both official codes
 no_curriculum = False    # ablation: the final stage from the first step
 no_thoughts = False      # ablation: steps removed by the curriculum, no thoughts in their place
 pause_as_thought = False # ablation: thought slots hold a learned <pause> token instead of hidden states
@@ -81,6 +86,14 @@ latent_labels = ''       # stage 2: soft labels file ('' = latent_labels.pt besi
 latent_kl_weight = 1.0   # stage 2: weight of KL(stage-1 alpha || model) where a latent is predicted
 latent_ce_weight = 1.0   # stage 2: weight of the cross-entropy on <eot> and the answer
 latent_budget = 32       # decoding: most latent steps before <eot> is forced
+# iCoT (method = icot; icot.py): from a CoT checkpoint, CoT tokens removed from the front, one at a time
+icot_remove_per_epoch = 8.0  # tokens removed per epoch (paper: 8 on GSM8k); fractions and large values fine
+icot_smoothing = 4.0     # removal smoothing lambda: P(extra offset o) ~ exp(-lambda o) (0 = off)
+# GRPO (method = grpo; grpo.py): batch_size prompts x grpo_group samples per step, from a CoT checkpoint
+grpo_group = 8           # G: samples per prompt; the group's mean reward is each sample's baseline
+grpo_temperature = 1.0   # the policy samples (and is scored) at this temperature
+grpo_max_new_tokens = 64 # most new tokens per sample
+grpo_std_norm = False    # divide the advantage by the group's std (DeepSeekMath) instead of not (Dr. GRPO)
 # model (ignored when the weights come from a checkpoint or GPT-2)
 n_layer = 4
 n_head = 4
@@ -117,9 +130,13 @@ CHECKS = {
     'eval_examples': at_least(0), 'eval_max_new_tokens': at_least(1), 'log_interval': at_least(1),
     'always_save_checkpoint': FLAG, 'stop_at_val_acc': between(0, 1),
     # data
-    'dataset': NAME, 'method': one_of('cot', 'nocot', 'pause', 'coconut', 'codi', 'latent'), 'batch_size': at_least(1),
+    'dataset': NAME, 'train_split': NAME, 'batch_size': at_least(1),
+    'method': one_of('cot', 'nocot', 'pause', 'coconut', 'codi', 'latent', 'grpo', 'icot'),
     'gradient_accumulation_steps': at_least(1), 'n_pause': at_least(0),
     # Coconut
+    # iCoT, GRPO
+    'icot_remove_per_epoch': above(0), 'icot_smoothing': at_least(0), 'grpo_group': at_least(2),
+    'grpo_temperature': above(0), 'grpo_max_new_tokens': at_least(1), 'grpo_std_norm': FLAG,
     'c_thought': at_least(1), 'epochs_per_stage': above(0), 'max_latent_stage': at_least(0), 'start_stage': at_least(0),
     'pad_latent_to_max': FLAG, 'uniform_prob': between(0, 1), 'reset_optimizer': FLAG, 'no_curriculum': FLAG,
     'no_thoughts': FLAG, 'pause_as_thought': FLAG, 'coconut_thought': one_of('hidden', 'soft'),
@@ -185,7 +202,12 @@ METHODS = {
     'coconut': (coconut.coconut_batch, coconut.coconut_loss),
     'codi': (codi.codi_batch, codi.codi_loss),
     'latent': (latent_sft.latent_batch, latent_sft.latent_loss),
+    'grpo': (grpo.grpo_batch, grpo.grpo_loss),
+    'icot': (icot.icot_batch, icot.icot_loss),
 }
+# methods with a schedule: iteration -> stage (Coconut's curriculum stage, iCoT's removed token count);
+# the loop resets AdamW when it changes (reset_optimizer)
+STAGES = {'coconut': coconut.coconut_stage, 'icot': icot.icot_removed}
 
 
 def get_batch(split_parts, tok, generator, cfg, stage=0):
@@ -279,11 +301,15 @@ def evaluate(model, valid_parts, valid_examples, tok, cfg, ctx, stage):
     randomness) and greedy accuracy on the first eval_examples questions, both at the current stage."""
     model.eval()
     g = torch.Generator().manual_seed(0)
-    losses = []
+    losses, rewards = [], []
     for _ in range(cfg['eval_iters']):
         with ctx:
-            losses.append(compute_loss(model, get_batch(valid_parts, tok, g, cfg, stage), cfg).item())
+            loss = compute_loss(model, get_batch(valid_parts, tok, g, cfg, stage), cfg)
+        losses.append(loss.item())
+        rewards.append(getattr(loss, 'reward', None))  # GRPO: the mean reward of the batch's samples
     out = {'val_loss': sum(losses) / len(losses)}
+    if cfg['method'] == 'grpo':
+        out['val_reward'] = sum(rewards) / len(rewards)
     if cfg['eval_examples'] and cfg['method'] == 'latent' and cfg['latent_stage'] == 1:  # nothing to decode yet
         with ctx:
             batch = latent_sft.latent_batch(tok, valid_parts[:cfg['eval_examples']], cfg)
@@ -351,7 +377,7 @@ def main():
     data_dir = os.path.join('data', dataset)
     meta = R.load_meta(data_dir)
     tok = R.get_tokenizer(meta)
-    train_examples, valid_examples = R.load_split(data_dir, 'train'), R.load_split(data_dir, 'valid')
+    train_examples, valid_examples = R.load_split(data_dir, train_split), R.load_split(data_dir, 'valid')
     train_parts = [R.encode_parts(tok, ex) for ex in train_examples]
     valid_parts = [R.encode_parts(tok, ex) for ex in valid_examples]
     unknown = R.unknown_words(tok, [t for ex in train_examples + valid_examples for t in [ex['question'], ex['answer']] + ex['steps']])
@@ -390,25 +416,25 @@ def main():
 
     model.train()
     t0, tokens = time.time(), 0
-    stage = coconut.coconut_stage(iter_num, len(train_parts), cfg) if method == 'coconut' else 0
-    if ckpt is not None and method == 'coconut':
+    stage = STAGES[method](iter_num, len(train_parts), cfg) if method in STAGES else 0
+    if ckpt is not None and method in STAGES:
         stage = ckpt['stage']  # the stage it was trained at: a change at this very iteration still resets AdamW
     while True:
-        if method == 'coconut' and iter_num < max_iters:  # the last checkpoint keeps the stage it was trained at
-            new_stage = coconut.coconut_stage(iter_num, len(train_parts), cfg)
+        if method in STAGES and iter_num < max_iters:  # the last checkpoint keeps the stage it was trained at
+            new_stage = STAGES[method](iter_num, len(train_parts), cfg)
             if new_stage != stage:
                 if master:  # score the finished stage on its own layout: where a curriculum breaks
                     stats = evaluate(model, valid_parts, valid_examples, tok, cfg_run, ctx, stage)
                     print(f"end of stage {stage} (iter {iter_num}): "
                           + ', '.join(f"{k} {v:.4f}" for k, v in stats.items()))
-                print(f"iter {iter_num}: Coconut stage {stage} -> {new_stage}"
+                print(f"iter {iter_num}: {method} stage {stage} -> {new_stage}"
                       + (", optimizer reset" if reset_optimizer else ''))
                 if reset_optimizer:
                     optimizer = raw_model.configure_optimizers(weight_decay, learning_rate, (beta1, beta2), device_type)
                 stage = new_stage
         if master and (iter_num % eval_interval == 0 or iter_num == max_iters):
             stats = evaluate(model, valid_parts, valid_examples, tok, cfg_run, ctx, stage)
-            print(f"eval iter {iter_num}" + (f" (stage {stage})" if method == 'coconut' else '') + ": "
+            print(f"eval iter {iter_num}" + (f" (stage {stage})" if method in STAGES else '') + ": "
                   + ', '.join(f"{k} {v:.4f}" for k, v in stats.items()))
             # a NaN valid loss is never saved: the training loss of the same weights stops the run next,
             # on every process, and the last good checkpoint must still be there
@@ -422,7 +448,7 @@ def main():
             break
         if stop_at_val_acc > 0 and iter_num % eval_interval == 0 and iter_num > 0:
             # a curriculum stops only in its last stage; every process takes the master's decision
-            last_stage = method != 'coconut' or stage == coconut.coconut_stage(max_iters, len(train_parts), cfg)
+            last_stage = method not in STAGES or stage == STAGES[method](max_iters, len(train_parts), cfg)
             stop = torch.tensor(float(master and last_stage and stats.get('val_acc', 0) >= stop_at_val_acc), device=dev)
             all_reduce_sum([stop], world)
             if stop.item() > 0:
@@ -437,13 +463,15 @@ def main():
         # one seed per micro-batch of the global batch, drawn identically on every process, so the
         # global batch does not depend on how many processes share it
         seeds = torch.randint(2 ** 62, (gradient_accumulation_steps,), generator=generator).tolist()
-        loss_sum = torch.zeros((), device=dev)
+        loss_sum, reward = torch.zeros((), device=dev), 0.0
         for micro in range(accum):
             g = torch.Generator().manual_seed(seeds[rank * accum + micro])
             batch = get_batch(train_parts, tok, g, cfg_run, stage)
             tokens += batch[0].numel()
             with ctx:
-                loss = compute_loss(model, batch, cfg_run) / gradient_accumulation_steps
+                loss = compute_loss(model, batch, cfg_run)
+            reward += getattr(loss, 'reward', 0.0) / accum  # GRPO: its samples' mean reward (this process's)
+            loss = loss / gradient_accumulation_steps
             loss.backward()
             loss_sum += loss.detach()
         # each micro-batch loss was divided by the global micro-batch count: summing over processes
@@ -463,6 +491,7 @@ def main():
             dt = time.time() - t0
             mfu = raw_model.estimate_mfu(tokens / dt, block_size, dev) if dt > 0 else None  # per GPU
             print(f"iter {iter_num}: loss {lossf:.6f}, lr {lr:.2e}, {world * tokens / dt:,.0f} tok/s"
+                  + (f", reward {reward:.3f}" if method == 'grpo' else '')
                   + (f", mfu {mfu * 100:.1f}%" if mfu else ''))
             t0, tokens = time.time(), 0
         iter_num += 1

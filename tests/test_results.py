@@ -101,4 +101,4 @@ def test_cpu_preset_plans_mnns(monkeypatch, capsys):
     assert any('data/mnns5/cot2_labels.pt' in l for l in lines)
     assert results.probed('Coconut, d 32') and results.probed('Coconut, soft thoughts, d 32')
     assert not results.probed('- w/o thought, d 32') and not results.probed('CoT, d 32')
-    assert results.PREPARE['mnns5'][0] == ['data/mnns/prepare.py', '--m=5', '--out_dir=data/mnns5']
+    assert results.PREPARE['mnns5'][0][0] == ['data/mnns/prepare.py', '--m=5', '--out_dir=data/mnns5']

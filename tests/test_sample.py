@@ -48,3 +48,20 @@ def test_filters():
     assert kept(R.filter_logits(logits, top_p=0.1)) == [True, False, False, False]
     assert kept(R.filter_logits(logits, banned=torch.tensor([True, False, False, False]))) == [False, True, True, True]
     torch.testing.assert_close(R.filter_logits(logits, temperature=0.5), logits * 2)
+
+
+def test_score_samples_is_the_base_models_loglik_and_self_certainty(tiny_model):
+    """sample.score_samples against a full forward of each sequence alone: the sum of log p of the sample's
+    tokens, and the mean over them of KL(U || p) with U uniform over the ids sampling may pick."""
+    import sample as S
+    pairs = [(TOK.encode('1 2 3\n'), TOK.encode('4 5') + [TOK.eos_id]), (TOK.encode('7\n'), TOK.encode('9'))]
+    lls, confs = S.score_samples(tiny_model, TOK, pairs)
+    allowed = [i for i in range(64) if i not in R.banned_ids(TOK, 64)]
+    for (prompt, ids), ll, conf in zip(pairs, lls, confs):
+        logits, _ = tiny_model(torch.tensor([prompt + ids]))
+        logp = torch.log_softmax(logits[0][:, allowed], -1)  # (T, allowed)
+        rows = range(len(prompt) - 1, len(prompt) - 1 + len(ids))
+        want_ll = sum(logp[t, allowed.index(v)] for t, v in zip(rows, ids))
+        u = 1.0 / len(allowed)
+        want_conf = sum((u * (torch.log(torch.tensor(u)) - logp[t])).sum() for t in rows) / len(ids)
+        assert abs(ll - want_ll.item()) < 1e-4 and abs(conf - want_conf.item()) < 1e-4

@@ -11,6 +11,7 @@ files for the same operands (checked against its 4x4 and 5x5 test sets).
 
     python data/multiply/prepare.py                               # k=3, 200k/500/1000 examples
     python data/multiply/prepare.py --k=4
+    python data/multiply/prepare.py --operand_split=500           # also {train,test}_a_lt_500.json, test_a_ge_500.json
     python data/multiply/prepare.py --source=file --path=DIR      # iCoT's DIR/{train,valid,test_bigbench}.txt
     python data/multiply/prepare.py --source=file --path=FILE --split=test
 """
@@ -54,6 +55,20 @@ def make_example(rng, k=3):
     return parse_icot_line(format_line(a, b, k))
 
 
+def first_operand(example):
+    """a of 'a * b' (the question holds its digits reversed)."""
+    return int(''.join(reversed(example['question'].split(' * ')[0].split())))
+
+
+def operand_splits(splits, n):
+    """Subsets by the first operand: train and test with a < n, test with a >= n. GRPO trains on the
+    first and is scored in domain on the second and out of domain on the third (README, GRPO)."""
+    low = lambda ex: first_operand(ex) < n
+    return {f'train_a_lt_{n}': [ex for ex in splits['train'] if low(ex)],
+            f'test_a_lt_{n}': [ex for ex in splits['test'] if low(ex)],
+            f'test_a_ge_{n}': [ex for ex in splits['test'] if not low(ex)]}
+
+
 def read_icot(path, split):
     """{split: examples} from an iCoT folder (train.txt, valid.txt, test_bigbench.txt or test.txt)
     or from one file, which becomes the split named by split."""
@@ -86,6 +101,7 @@ if __name__ == '__main__':
     p.add_argument('--valid', type=int, default=500)
     p.add_argument('--test', type=int, default=1000)
     p.add_argument('--seed', type=int, default=1337)
+    p.add_argument('--operand_split', type=int, default=0, help='also write the subsets by first operand a < N / >= N')
     p.add_argument('--out_dir', default=os.path.dirname(os.path.abspath(__file__)))
     args = p.parse_args()
 
@@ -97,5 +113,7 @@ if __name__ == '__main__':
         rng = random.Random(args.seed)
         make = lambda: make_example(rng, args.k)
         splits = reasoning.generate_splits(make, args.test, args.valid, args.train)
+    if args.operand_split:  # subsets: the word vocab (built from every split) stays the same
+        splits.update(operand_splits(splits, args.operand_split))
     print(f"tokenizer word, writing to {args.out_dir}")
     reasoning.save_splits(args.out_dir, splits, 'word')
