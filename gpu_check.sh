@@ -5,8 +5,8 @@
 #   2. bench.py at GPT-2 small's shape in bf16: decoding tokens/s and MBU, training tokens/s and MFU
 #      against the device's peak, and decoding against HF transformers' generate at batch 1 and 16,
 #      eager and compiled (the HF rows only when transformers is installed)
-#   3. a short from-scratch run on the GPU: the running-sum quickstart recipe (config/quickstart.py;
-#      the MNNS recipe does not exist yet), then its test accuracy
+#   3. a short from-scratch run on the GPU: the MNNS CoT recipe (config/mnns_cot.py, CoT2's search task,
+#      6,000 steps of a 2-layer model), then its test accuracy
 #     bash gpu_check.sh                   # writes gpu_check.txt in the current directory
 #     DRY_RUN=1 bash gpu_check.sh         # CPU, tiny settings, about a minute (the test suite runs this)
 # Run it from any directory: data and checkpoints go below the current one. Each stage has a time
@@ -22,14 +22,14 @@ if [ "${DRY_RUN:-0}" = 1 ]; then
            --new_tokens=8 --hf_tokens=4 --batch_size=2 --train_batch=2 --train_len=16 --repeats=1 --compile=False"
     TRAIN="--device=cpu --compile=False --n_layer=1 --n_head=2 --n_embd=32 --batch_size=8 --max_iters=10
            --lr_decay_iters=10 --warmup_iters=2 --eval_interval=10 --eval_iters=2 --eval_examples=8 --log_interval=5"
-    DATA="--train=2000 --valid=50 --test=50"
+    DATA="--m=3 --hi=4"      # 64 questions instead of 6,561
     EVAL="--device=cpu --compile=False --eval_limit=16"
     T_TESTS=300; T_BENCH=300; T_DATA=300; T_TRAIN=300; T_SCORE=300  # generous: a shared CPU can be slow
 else
     TESTS="tests/test_host_sync.py tests/test_special_tokens.py tests/test_sample.py tests/test_compile.py"
     BENCH="--device=cuda --n_layer=12 --n_head=12 --n_embd=768 --vocab_size=50304 --dtype=bfloat16
            --new_tokens=256 --train_len=1024 --train_batch=8"
-    TRAIN="--device=cuda"  # compile off: a 0.8M model, not worth its compile time here
+    TRAIN="--device=cuda"  # compile off: a 30k-parameter model, not worth its compile time here
     DATA=""
     EVAL="--device=cuda"
     T_TESTS=80; T_BENCH=230; T_DATA=30; T_TRAIN=100; T_SCORE=30  # 470 s at most: under 8 minutes in all
@@ -55,7 +55,7 @@ stage() {  # stage NAME LIMIT COMMAND...: run it with a time limit, its output a
 
 stage tests "$T_TESTS" $PY -m pytest -q -p no:cacheprovider --rootdir="$ROOT" $(for t in $TESTS; do echo "$ROOT/$t"; done)
 stage bench "$T_BENCH" $PY "$ROOT/bench.py" $BENCH --parts=decoding,training,hf
-stage data "$T_DATA" $PY "$ROOT/data/running_sum/prepare.py" --out_dir=data/running_sum $DATA
-stage train "$T_TRAIN" $PY "$ROOT/train.py" "$ROOT/config/quickstart.py" --out_dir=out-gpu-check $TRAIN
+stage data "$T_DATA" $PY "$ROOT/data/mnns/prepare.py" --out_dir=data/mnns $DATA
+stage train "$T_TRAIN" $PY "$ROOT/train.py" "$ROOT/config/mnns_cot.py" --out_dir=out-gpu-check $TRAIN
 stage score "$T_SCORE" $PY "$ROOT/sample.py" --out_dir=out-gpu-check --eval=test $EVAL
 echo "results in $RESULTS"
