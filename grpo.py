@@ -81,7 +81,7 @@ def grpo_token_logprobs(model, tok, prompts, rows, G, temperature, block_size):
     pairs = [(prompts[i // G], ids) for i, ids in enumerate(rows)]
     x, y, _ = R.collate(pairs, tok.id(R.PAD), device, block_size)  # y: the sampled token, -1 elsewhere
     logits, _ = model(x)  # (N, T, V); right padding only: plain causal attention
-    banned = R.banned_ids(tok, logits.size(-1))
+    banned = R.banned_mask(tok, logits.size(-1), device, R.closes_thought(tok, prompts))  # the ids the sampler could draw
     logits = R.filter_logits(logits.flatten(0, 1), temperature, banned=banned).view_as(logits)
     mask = y >= 0
     logp = F.log_softmax(logits, dim=-1).gather(-1, y.clamp(min=0)[..., None]).squeeze(-1)  # (N, T)

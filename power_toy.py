@@ -127,7 +127,7 @@ def run_samplers(alpha):
     prompt = [tok.encode('Q')]
     with torch.no_grad():  # the fitted p(A), against the toy's 0.3
         logits, _ = model(torch.tensor(prompt))
-        pA = torch.softmax(R.filter_logits(logits[:, -1], banned=R.banned_ids(tok, logits.size(-1))), -1)[0, tok.id('A')]
+        pA = torch.softmax(R.filter_logits(logits[:, -1], banned=R.banned_mask(tok, logits.size(-1), logits.device)), -1)[0, tok.id('A')]
     print(f"\nfitted GPT: p(A) = {pA:.4f} (toy 0.3); {chains} samples each, seed {seed}")
     g = torch.Generator().manual_seed(seed)
     for name, run in [('base (temperature 1)', lambda: R.generate(model, tok, prompt, 3, 1.0, num_samples=chains, generator=g)),

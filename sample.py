@@ -188,10 +188,9 @@ def score_samples(model, tok, pairs, batch_size=64):
     for i in range(0, len(pairs), batch_size):
         x, y, _ = R.collate(pairs[i:i + batch_size], tok.id(R.PAD), device, model.config.block_size)
         logits, _ = model(x)  # (B, T, V)
-        banned = R.banned_ids(tok, logits.size(-1))
+        banned = R.banned_mask(tok, logits.size(-1), device, R.closes_thought(tok, [p for p, _ in pairs[i:i + batch_size]]))
         logp = torch.log_softmax(R.filter_logits(logits.flatten(0, 1), banned=banned), -1).view_as(logits)
-        allowed = torch.ones(logits.size(-1), dtype=torch.bool, device=device)
-        allowed[banned] = False
+        allowed = ~banned
         n = allowed.sum()
         kl_u = -torch.log(n.float()) - logp[..., allowed].sum(-1) / n  # (B, T): KL(U || p) at each position
         mask = y >= 0

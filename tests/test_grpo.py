@@ -50,7 +50,7 @@ def test_token_logprobs_are_the_policy_at_the_sampled_tokens(tiny_model):
     prompts = [tok.encode('1 2 3\n'), tok.encode('4 5\n')]
     rows = grpo.grpo_rollouts(tiny_model, tok, prompts, 2, 6, 1.0, seed=0)
     logp, mask = grpo.grpo_token_logprobs(tiny_model, tok, prompts, rows, 2, 0.5, 64)
-    banned = R.banned_ids(tok, 64)
+    banned = R.banned_mask(tok, 64, "cpu")  # what the sampler may draw
     for i, ids in enumerate(rows):
         seq = torch.tensor([prompts[i // 2] + ids])
         logits, _ = tiny_model(seq)

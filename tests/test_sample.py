@@ -56,7 +56,7 @@ def test_score_samples_is_the_base_models_loglik_and_self_certainty(tiny_model):
     import sample as S
     pairs = [(TOK.encode('1 2 3\n'), TOK.encode('4 5') + [TOK.eos_id]), (TOK.encode('7\n'), TOK.encode('9'))]
     lls, confs = S.score_samples(tiny_model, TOK, pairs)
-    allowed = [i for i in range(64) if i not in R.banned_ids(TOK, 64)]
+    allowed = (~R.banned_mask(TOK, 64, 'cpu')).nonzero().flatten().tolist()  # the ids sampling may pick
     for (prompt, ids), ll, conf in zip(pairs, lls, confs):
         logits, _ = tiny_model(torch.tensor([prompt + ids]))
         logp = torch.log_softmax(logits[0][:, allowed], -1)  # (T, allowed)
