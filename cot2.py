@@ -59,10 +59,13 @@ def cot2_labels(tok, examples, k):
 
 def write_labels(dataset, k, path):
     """The train and valid splits' soft targets to path, in Latent-SFT's labels format (stage 2 checks
-    the dataset, the examples' fingerprint and k when it loads them)."""
+    the dataset, the examples' fingerprint and k when it loads them). k = 0: the largest reachable set."""
     data_dir = os.path.join('data', dataset)
     tok = R.get_tokenizer(R.load_meta(data_dir))
     train, valid = R.load_split(data_dir, 'train'), R.load_split(data_dir, 'valid')
+    if k == 0:
+        k = max(len(r) for ex in train for r in ex['reachable'][:len(ex['steps'])])
+        print(f"k = {k}: the largest reachable set of a latent step")
     labels = {'train': cot2_labels(tok, train, k), 'valid': cot2_labels(tok, valid, k),
               'dataset': dataset, 'latent_r': 1, 'latent_topk': k,
               'fingerprint': {'train': latent_sft.latent_fingerprint(train),
@@ -79,8 +82,4 @@ if __name__ == '__main__':
     p.add_argument('--k', type=int, default=0, help='ids per latent (0 = the largest reachable set)')
     p.add_argument('--out', default='', help="labels file ('' = data/<dataset>/cot2_labels.pt)")
     args = p.parse_args()
-    if args.k == 0:
-        exs = R.load_split(os.path.join('data', args.dataset), 'train')
-        args.k = max(len(r) for ex in exs for r in ex['reachable'][:len(ex['steps'])])
-        print(f"k = {args.k}: the largest reachable set of a latent step")
     write_labels(args.dataset, args.k, args.out or os.path.join('data', args.dataset, 'cot2_labels.pt'))

@@ -399,29 +399,42 @@ def sampling_table():
     return '\n'.join(lines), res
 
 
-def plot_passk(res, path):
+def pass_k_figure(path):
+    """pyplot with a fresh figure, or None (saying so) when matplotlib, which is optional, is missing."""
     try:
         import matplotlib
         matplotlib.use('Agg')
         import matplotlib.pyplot as plt
     except ImportError:
         print(f"matplotlib is not installed: no {path}")
-        return False
+        return None
     plt.figure(figsize=(6, 4))
-    for label, r in res:
-        ks = list(range(1, K + 1)) if label != 'greedy' else [1, K]
-        ys = [r['pass@k'][str(k)] for k in ks] if label != 'greedy' else [r['accuracy']] * 2
-        plt.plot(ks, ys, marker='o' if label != 'greedy' else None, label=label, linestyle='--' if label == 'greedy' else '-')
-    plt.xscale('log', base=2)
-    plt.xticks(range(1, K + 1), [str(k) for k in range(1, K + 1)])
+    plt.xscale('log', base=2)  # k, the samples per question
+    return plt
+
+
+def save_pass_k_figure(plt, path, title, title_size, legend_size):
+    """The labels every pass@k plot shares, then the file."""
     plt.xlabel('k (samples per question)')
     plt.ylabel('pass@k')
-    plt.title(f'{sampling_task}: pass@k on {sampling_questions} test questions')
-    plt.legend(fontsize=7)
+    plt.title(title, fontsize=title_size)
+    plt.legend(fontsize=legend_size)
     plt.tight_layout()
     plt.savefig(path, dpi=120)
     print(f"wrote {path}")
     return True
+
+
+def plot_passk(res, path):
+    plt = pass_k_figure(path)
+    if plt is None:
+        return False
+    for label, r in res:
+        ks = list(range(1, K + 1)) if label != 'greedy' else [1, K]
+        ys = [r['pass@k'][str(k)] for k in ks] if label != 'greedy' else [r['accuracy']] * 2
+        plt.plot(ks, ys, marker='o' if label != 'greedy' else None, label=label, linestyle='--' if label == 'greedy' else '-')
+    plt.xticks(range(1, K + 1), [str(k) for k in range(1, K + 1)])
+    return save_pass_k_figure(plt, path, f'{sampling_task}: pass@k on {sampling_questions} test questions', None, 7)
 
 
 def compare_jobs():
@@ -453,29 +466,16 @@ def compare_table():
 
 def plot_compare(res, path):
     """pass@k vs k of every row, in domain (solid) and out of domain (dashed), on one plot."""
-    try:
-        import matplotlib
-        matplotlib.use('Agg')
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print(f"matplotlib is not installed: no {path}")
+    plt = pass_k_figure(path)
+    if plt is None:
         return False
     dom, ood = COMPARE[sampling_task]['splits']
     ks = list(range(1, COMPARE_K + 1))
-    plt.figure(figsize=(6, 4))
     for i, (label, r) in enumerate(res.items()):
         for split, style in ((dom, '-'), (ood, '--')):
             plt.plot(ks, [r[split]['pass@k'][str(k)] for k in ks], style, color=f'C{i}',
                      label=f"{label}, {'in domain' if split == dom else 'out of domain'}")
-    plt.xscale('log', base=2)
-    plt.xlabel('k (samples per question)')
-    plt.ylabel('pass@k')
-    plt.title(f'{sampling_task}: {compare_questions} questions per split', fontsize=9)
-    plt.legend(fontsize=6)
-    plt.tight_layout()
-    plt.savefig(path, dpi=120)
-    print(f"wrote {path}")
-    return True
+    return save_pass_k_figure(plt, path, f'{sampling_task}: {compare_questions} questions per split', 9, 6)
 
 
 def compare_section():
