@@ -19,6 +19,11 @@ Stage 0 keeps <bot> <eot> as the official code does, so that with c thoughts per
 explicit token sits at the same position at every stage; <eot> is a target there (our addition), so
 the first thought starts as what the stage-0 model predicts after <bot>. Both matter for a model
 trained from scratch, which finds what to read by absolute position (README, "Coconut").
+eot_after_steps = True (our variant) closes the block after the whole chain instead:
+    stage k:  Q \n <bot> [h]*(k*c) | S(k+1) \n ... Sn \n <eot> ### A <eos>    (stage 0: no thoughts)
+With c thoughts per step of c tokens, thought j then sits exactly where stage 0 wrote CoT token j and is
+computed from the position that predicted that token: the thought is a drop-in for the token, and
+with soft thoughts the all-latent model starts as the stage-0 model itself (README, "Coconut").
 coconut_thought = 'soft' replaces the hidden state by the soft embedding softmax(h E^T) @ E of the same
 position (SoftThought): a thought in the span of the token embeddings, which the model reads like the
 token it would have written (soft thinking's and Latent-SFT's input).
@@ -54,12 +59,17 @@ def coconut_layout(tok, parts, stage, cfg, generator):
         n_latent = cfg['max_latent_stage'] if cfg['pad_latent_to_max'] else min(n, cfg['max_latent_stage'])
     else:
         n_skip, n_latent = stage, stage
+    n_latent = 0 if cfg['no_thoughts'] else n_latent * cfg['c_thought']
+    slot = R.PAUSE if cfg['pause_as_thought'] else R.LATENT
+    kept = max(n - n_skip, 0)
+    if cfg['eot_after_steps']:  # Q <bot> [thoughts] | S(k+1) .. Sn <eot> ### A: the model closes the block
+        prompt, target = R.layout(tok, parts, 'coconut', n_steps=kept, n_latent=n_latent, slot=slot, bot=True)
+        a = len(parts[2])  # the answer, '### A <eos>'
+        return prompt, target[:-a] + [tok.id(R.EOT)] + target[-a:]
     if stage == 0 and not cfg['no_thoughts']:  # the empty thought block; the model writes <eot> itself
         prompt, target = R.layout(tok, parts, 'coconut', n_steps=n, bot=True)
         return prompt, [tok.id(R.EOT)] + target
-    n_latent = 0 if cfg['no_thoughts'] else n_latent * cfg['c_thought']
-    slot = R.PAUSE if cfg['pause_as_thought'] else R.LATENT
-    return R.layout(tok, parts, 'coconut', n_steps=max(n - n_skip, 0), n_latent=n_latent, slot=slot)
+    return R.layout(tok, parts, 'coconut', n_steps=kept, n_latent=n_latent, slot=slot)
 
 
 def coconut_batch(tok, parts, cfg, stage, generator):
@@ -136,7 +146,8 @@ def thought_probes(model, tok, ckpt, examples, batch_size=250, max_new_tokens=64
     also moves every later position, and (3) with the thought swap: each example gets the thoughts of
     the previous example of its batch in place of its own (positions unchanged). A model that ignores
     its thoughts keeps (3) at (1); one that reads them falls towards chance. Also step_match[j][i]: the
-    share of examples whose thought j decodes (LM head, top-1) to the first token of their step i."""
+    share of examples whose thought j decodes (LM head, top-1) to the result of their step i: its last
+    token before the newline (the running sum, the partial sum, the node a ProsQA step reaches)."""
     slot = tok.id(R.PAUSE if ckpt['config']['pause_as_thought'] else R.LATENT)
     base = getattr(model, 'thought_proj', None)  # Coconut: None (the hidden state itself) or SoftThought
     hits = {'accuracy': 0, 'zero_thoughts': 0, 'swap': 0}
@@ -156,7 +167,8 @@ def thought_probes(model, tok, ckpt, examples, batch_size=250, max_new_tokens=64
                 ('zero_thoughts', [without_thoughts(p, slot) for p in prompts], None)]
         for name, ps, thought in runs:
             logits, cache, probe = R.prefill(model, tok, ps, max_new_tokens, thought=thought)
-            outs = R.continue_generation(model, tok, logits, cache)
+            banned = R.banned_mask(tok, logits.size(-1), logits.device, R.closes_thought(tok, ps))
+            outs = R.continue_generation(model, tok, logits, cache, banned=banned)
             hits[name] += sum(R.is_correct(tok.decode(o), ex) for o, ex in zip(outs, chunk))
             if name == 'accuracy' and probe is not None:
                 top = probe.argmax(-1).tolist()  # (B, n_thoughts) the top-1 id each thought decodes to
@@ -164,7 +176,7 @@ def thought_probes(model, tok, ckpt, examples, batch_size=250, max_new_tokens=64
                     steps = R.encode_parts(tok, ex)[1]
                     for j, t in enumerate(row):
                         for i, step in enumerate(steps):
-                            match[j, i] = match.get((j, i), 0) + (t == step[0])
+                            match[j, i] = match.get((j, i), 0) + (t == step[max(len(step) - 2, 0)])
     out = {k: v / len(examples) for k, v in hits.items()}
     n_j, n_i = (max(j for j, _ in match) + 1, max(i for _, i in match) + 1) if match else (0, 0)
     out['step_match'] = [[round(match.get((j, i), 0) / len(examples), 3) for i in range(n_i)] for j in range(n_j)]

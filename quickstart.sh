@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # The lesson the rest of the project builds on, on a laptop CPU: the same small GPT learns to sum six
-# digits mod 10 when it writes the running sums (CoT), and does not when it must answer at once
-# (No-CoT). Then Coconut asks whether the sums can live in continuous thoughts instead of words. From
-# its stage 0 (the CoT inside an empty <bot> <eot> block), two runs replace all five written sums by
-# ten thoughts: the paper's (the last hidden state fed back, one step more per stage) and the soft
-# thought (softmax(h E^T) @ E, all at once). coconut.py has both; README, "Coconut", says why only one
-# learns. Probes on the test split: "zero" = accuracy with the thoughts removed, "swap" = accuracy when
-# each question gets another question's thoughts (chance: the answer is read from the thoughts),
-# "sums" = share of the running sums that some thought decodes to through the LM head.
+# digits mod 10 when it writes its steps (CoT: each step the digit it adds and the new sum), and does
+# not when it must answer at once (No-CoT). Then Coconut asks whether the steps can live in continuous
+# thoughts instead of words. The CoT is written inside Coconut's thought block (<bot> steps <eot>: the
+# curriculum's stage 0); from it, two runs replace all fifteen step tokens by fifteen thoughts: the
+# paper's (the last hidden state fed back, one step more per stage) and the soft thought
+# (softmax(h E^T) @ E, all at once). coconut.py has both; README, "Coconut", says why only one learns.
+# Probes on the test split: "zero" = accuracy with the thoughts removed (the model may then write the
+# steps itself), "swap" = accuracy when each question gets another question's thoughts (chance: the
+# answer is read from the thoughts), "sums" = share of the running sums that some thought decodes to
+# through the LM head.
 set -euo pipefail
 cd "$(dirname "$0")"
 start=$(date +%s)
 [ -f data/running_sum/test.json ] || python data/running_sum/prepare.py
-for m in cot nocot coconut0 coconut coconut_soft; do
-  cfg=config/quickstart.py
-  [ $m != cot ] && cfg=config/quickstart_$m.py
+for m in coconut0 nocot coconut coconut_soft; do
+  cfg=config/quickstart_$m.py
   out=out-quickstart-${m//_/-}
   mkdir -p $out
   echo "=== training $m ($cfg)"
@@ -27,7 +28,7 @@ import json, re, sys, time
 print(f"\nrunning sum of 6 digits mod 10, test split (1,000 questions), greedy decoding, "
       f"{time.time() - int(sys.argv[1]):.0f} s in all")
 print(f"{'method':37s} {'accuracy':>9s} {'# tokens':>9s} {'zero':>7s} {'swap':>7s} {'sums':>7s}")
-rows = [('cot', 'CoT'), ('nocot', 'No-CoT'), ('coconut0', 'Coconut stage 0 (CoT in <bot> <eot>)'),
+rows = [('coconut0', 'CoT (<bot> steps <eot>: stage 0)'), ('nocot', 'No-CoT'),
         ('coconut', 'Coconut, hidden-state thoughts'), ('coconut-soft', 'Coconut, soft thoughts')]
 pct = lambda x: f"{100 * x:6.1f}%"
 for m, name in rows:

@@ -276,6 +276,7 @@ def save_checkpoint(path, state):
 #   pause:   Q \n <pause>*m       | ### A <eos>
 #   latent:  Q \n <bot> <latent>*n <eot> | S(k+1) \n ... Sn \n ### A <eos>   (Coconut stage k; CODI: no steps)
 #   Coconut stage 0: Q \n <bot> | <eot> S1 \n ... Sn \n ### A <eos>   (coconut.coconut_layout)
+#   Coconut eot_after_steps: Q \n <bot> <latent>*n | S(k+1) \n ... Sn \n <eot> ### A <eos>
 #   Latent-SFT: Q \n <bot> | [z]*N <eot> ### A <eos>   (the model writes its latents and <eot> itself)
 # <latent> marks a slot whose input embedding is computed by the method, never a real token.
 
@@ -291,7 +292,8 @@ def layout(tok, parts, method, n_steps=None, n_latent=0, n_pause=0, slot=LATENT,
     """(prompt, target) of one example. n_steps: how many of the last steps stay explicit (default all
     for cot, none otherwise); n_latent: thought slots between <bot> and <eot> (slot: the token that
     marks them; Coconut's pause-as-thought ablation puts <pause> there); n_pause: pause tokens;
-    bot: the prompt ends with an open <bot>, the model generates its latents from there (Latent-SFT)."""
+    bot: the thought block stays open: the prompt ends with <bot> and its n_latent slots, and the model
+    writes the rest and <eot> itself (Latent-SFT's latents; Coconut's stage 0 and eot_after_steps)."""
     question, steps, answer = parts
     if n_steps is None:
         n_steps = len(steps) if method == 'cot' else 0
@@ -299,10 +301,10 @@ def layout(tok, parts, method, n_steps=None, n_latent=0, n_pause=0, slot=LATENT,
     prompt = list(question)
     if n_pause:
         prompt += [tok.id(PAUSE)] * n_pause
-    if n_latent:
-        prompt += [tok.id(BOT)] + [tok.id(slot)] * n_latent + [tok.id(EOT)]
     if bot:
-        prompt += [tok.id(BOT)]
+        prompt += [tok.id(BOT)] + [tok.id(slot)] * n_latent
+    elif n_latent:
+        prompt += [tok.id(BOT)] + [tok.id(slot)] * n_latent + [tok.id(EOT)]
     return prompt, kept + answer
 
 
@@ -320,7 +322,8 @@ def inference_layout(cfg, stage=None):
         if stage == 0 and not cfg['no_thoughts']:  # stage 0: the model writes <eot> and its CoT after <bot>
             return {'n_steps': 0, 'bot': True}
         n_latent = 0 if cfg['no_thoughts'] else stage * cfg['c_thought']
-        return {'n_steps': 0, 'n_latent': n_latent, 'slot': PAUSE if cfg['pause_as_thought'] else LATENT}
+        return {'n_steps': 0, 'n_latent': n_latent, 'slot': PAUSE if cfg['pause_as_thought'] else LATENT,
+                'bot': cfg.get('eot_after_steps', False)}  # .get: checkpoints from before the knob
     return {}
 
 

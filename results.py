@@ -62,13 +62,13 @@ COCONUT_ABLATIONS = [('- w/o curriculum', ['--no_curriculum=True']), ('- w/o tho
                      ('- pause as thought', ['--pause_as_thought=True'])]
 RECIPES = {
     # CPU (word vocab, 4 x 128 GPT from scratch). The latent methods start from the same seed's CoT
-    # checkpoint; Coconut from its own stage 0 (the CoT inside an empty <bot> <eot> block: a model
-    # trained from scratch reads by position), then its curriculum replaces one step per stage.
+    # checkpoint; Coconut from its own stage 0 (the CoT inside the thought block, <bot> steps <eot>: a
+    # model trained from scratch reads by position), then its curriculum replaces one step per stage.
     'running_sum': [
         ('CoT', 'config/quickstart.py', [], None),
         ('No-CoT', 'config/quickstart_nocot.py', [], None),
         ('Pause', 'config/quickstart.py', ['--method=pause', '--n_pause=5'], None),
-        ('(Coconut stage 0)', 'config/quickstart_coconut0.py', [], None),  # the CoT inside <bot> <eot>
+        ('(Coconut stage 0)', 'config/quickstart_coconut0.py', [], None),  # the CoT inside <bot> .. <eot>
         ('Coconut', 'config/quickstart_coconut.py', [], '(Coconut stage 0)'),
         ('Coconut, stage 1 (1 of 5 steps latent)', 'config/quickstart_coconut.py', ['--max_iters=100'],
          '(Coconut stage 0)'),

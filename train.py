@@ -67,6 +67,7 @@ reset_optimizer = True   # fresh AdamW state at each stage change (Coconut, iCoT
 no_curriculum = False    # ablation: the final stage from the first step
 no_thoughts = False      # ablation: steps removed by the curriculum, no thoughts in their place
 pause_as_thought = False # ablation: thought slots hold a learned <pause> token instead of hidden states
+eot_after_steps = False  # <bot> [thoughts] S(k+1)..Sn <eot>: the block holds the whole chain (coconut.py)
 coconut_thought = 'hidden'  # 'hidden': the paper's last hidden state; 'soft': softmax(h E^T) @ E of that
                          # position, a thought the model reads like a token (coconut.SoftThought)
 # CODI (method = codi; codi.py)
@@ -139,7 +140,7 @@ CHECKS = {
     'grpo_temperature': above(0), 'grpo_max_new_tokens': at_least(1), 'grpo_std_norm': FLAG,
     'c_thought': at_least(1), 'epochs_per_stage': above(0), 'max_latent_stage': at_least(0), 'start_stage': at_least(0),
     'pad_latent_to_max': FLAG, 'uniform_prob': between(0, 1), 'reset_optimizer': FLAG, 'no_curriculum': FLAG,
-    'no_thoughts': FLAG, 'pause_as_thought': FLAG, 'coconut_thought': one_of('hidden', 'soft'),
+    'no_thoughts': FLAG, 'pause_as_thought': FLAG, 'eot_after_steps': FLAG, 'coconut_thought': one_of('hidden', 'soft'),
     # CODI
     'codi_thoughts': at_least(1), 'codi_prj_dim': at_least(0), 'codi_alpha': at_least(0), 'codi_beta': at_least(0),
     'codi_gamma': at_least(0),
@@ -399,7 +400,8 @@ def main():
     print(f"{model.get_num_params() / 1e6:.2f}M parameters (non-embedding)")
     if method == 'coconut':
         print(f"Coconut: {c_thought} thought(s) per step, "
-              + ("soft thoughts, softmax(h E^T) @ E" if coconut_thought == 'soft' else "the last hidden state as the thought"))
+              + ("soft thoughts, softmax(h E^T) @ E" if coconut_thought == 'soft' else "the last hidden state as the thought")
+              + (", <eot> after the remaining steps" if eot_after_steps else ", <eot> right after the thoughts"))
     optimizer = model.configure_optimizers(weight_decay, learning_rate, (beta1, beta2), device_type)
     iter_num, best_val_loss = 0, float('inf')
     if ckpt is not None:

@@ -9,7 +9,7 @@ import reasoning as R
 TOK = R.WordTokenizer([str(i) for i in range(10)])
 CFG = dict(batch_size=4, gradient_accumulation_steps=1, epochs_per_stage=2.0, start_stage=0, max_latent_stage=3,
            c_thought=2, pad_latent_to_max=True, uniform_prob=0.0, no_curriculum=False, no_thoughts=False,
-           pause_as_thought=False)
+           pause_as_thought=False, eot_after_steps=False)
 
 
 def naive_thought_logits(model, ids, is_latent):
@@ -104,6 +104,30 @@ def test_stage0_keeps_every_explicit_token_in_place_when_c_matches_the_step_leng
         assert len(seq) == len(stage0)
         start = 3 + 1 + 2 * k + 1  # Q (3 ids) <bot> [2k thoughts] <eot>
         assert seq[:4] == stage0[:4] and seq[start:] == stage0[start:]  # the same ids in the same columns
+
+
+def test_eot_after_steps_puts_each_thought_where_stage0_wrote_its_token():
+    """eot_after_steps: Q <bot> [thoughts] | S(k+1) .. Sn <eot> ### A. Thought j takes the column of CoT
+    token j at stage 0, every other id stays in its column, and the decoders leave the block open."""
+    cfg = {**CFG, 'eot_after_steps': True}
+    parts = R.encode_parts(TOK, {'question': '1 2', 'steps': ['3', '4', '5'], 'answer': '5'})  # steps: 2 tokens
+    show = lambda k: tuple(TOK.decode(x) for x in coconut.coconut_layout(TOK, parts, k, cfg, None))
+    assert show(0) == ('1 2\n<bot>', '3\n4\n5\n<eot> ### 5 <|endoftext|>')
+    assert show(1) == ('1 2\n<bot> <latent> <latent>', '4\n5\n<eot> ### 5 <|endoftext|>')
+    assert show(4) == ('1 2\n<bot>' + ' <latent>' * 6, '<eot> ### 5 <|endoftext|>')  # past max stage
+    stage0 = sum(coconut.coconut_layout(TOK, parts, 0, cfg, None), [])
+    for k in (1, 2, 3):
+        seq = sum(coconut.coconut_layout(TOK, parts, k, cfg, None), [])
+        assert len(seq) == len(stage0)
+        slots = [i for i, t in enumerate(seq) if t == TOK.id(R.LATENT)]
+        assert slots == list(range(4, 4 + 2 * k))  # right after Q (3 ids) <bot>: the first 2k CoT tokens' columns
+        assert [t for i, t in enumerate(seq) if i not in slots] == [t for i, t in enumerate(stage0) if i not in slots]
+    # decoding: the checkpoint's thoughts, no <eot> in the prompt, and the model may write it
+    ckpt = {'config': {**cfg, 'method': 'coconut'}, 'stage': 2}
+    prompt = R.question_prompt(TOK, ckpt, '1 2')
+    assert TOK.decode(prompt) == '1 2\n<bot>' + ' <latent>' * 4
+    assert R.closes_thought(TOK, [prompt]) == [R.EOT]
+    assert TOK.decode(coconut.without_thoughts(prompt, TOK.id(R.LATENT))) == '1 2\n<bot>'
 
 
 def test_soft_thought_is_the_next_token_distribution_over_the_embeddings(tiny_model):

@@ -62,15 +62,15 @@ def test_loss_falls_and_resume_is_exact(workdir, method):
 
 
 def test_coconut_stage0_then_soft_thoughts_decode_and_probe(workdir):
-    """The quickstart's Coconut path on a tiny model: stage 0 (the CoT after <bot>, which writes <eot>
-    itself), then all-latent soft thoughts from it; both checkpoints score with sample.py, and the soft
+    """The quickstart's Coconut path on a tiny model: stage 0 (the CoT after <bot>, then <eot>, both written
+    by the model: eot_after_steps), then all-latent soft thoughts from it; both checkpoints score with sample.py, and the soft
     one reloads with its thought map and reports the zero-thought and swap probes."""
-    s0 = run('train.py', *TINY, '--method=coconut', '--c_thought=2', '--max_latent_stage=2', '--epochs_per_stage=100',
+    s0 = run('train.py', *TINY, '--method=coconut', '--eot_after_steps=True', '--c_thought=2', '--max_latent_stage=2', '--epochs_per_stage=100',
              '--out_dir=s0', '--max_iters=4', '--eval_interval=4', cwd=workdir)
     assert s0.returncode == 0, s0.stderr
     r = run('sample.py', '--out_dir=s0', '--eval=test', '--eval_limit=8', cwd=workdir)
     assert r.returncode == 0 and 'stage 0: 0 thoughts' in r.stdout, r.stderr
-    soft = run('train.py', *TINY, '--method=coconut', '--c_thought=2', '--max_latent_stage=2', '--no_curriculum=True',
+    soft = run('train.py', *TINY, '--method=coconut', '--eot_after_steps=True', '--c_thought=2', '--max_latent_stage=2', '--no_curriculum=True',
                '--coconut_thought=soft', '--init_from=s0', '--out_dir=soft', '--max_iters=4', '--eval_interval=4', cwd=workdir)
     assert soft.returncode == 0 and 'soft thoughts' in soft.stdout, soft.stderr
     r = run('sample.py', '--out_dir=soft', '--eval=test', '--eval_limit=8', '--thought_probes=True', cwd=workdir)
