@@ -48,7 +48,8 @@ log_interval = 10
 always_save_checkpoint = True  # else only when the valid loss improves
 stop_at_val_acc = 0.0    # end the run at the first eval whose valid accuracy reaches this (0 = never): a
                          # from-scratch run leaves its loss plateau after a number of steps that varies
-                         # with the seed, so a long schedule with this stop is both robust and fast
+                         # with the seed, so a long schedule with this stop is both robust and fast; the
+                         # eval at iter 0 counts too (a start that already solves valid is not trained)
 # data
 dataset = 'running_sum'  # data/<dataset>/{train,valid}.json, written by data/<dataset>/prepare.py
 train_split = 'train'    # the split training draws from: a name in data/<dataset>/ or a JSON file's path
@@ -448,7 +449,7 @@ def main():
                     'config': cfg, 'meta': meta, 'rng': rng_state(generator), 'stats': stats, 'stage': stage})
         if iter_num >= max_iters:
             break
-        if stop_at_val_acc > 0 and iter_num % eval_interval == 0 and iter_num > 0:
+        if stop_at_val_acc > 0 and iter_num % eval_interval == 0:  # iter 0 too: a solved start is not trained
             # a curriculum stops only in its last stage; every process takes the master's decision
             last_stage = method not in STAGES or stage == STAGES[method](max_iters, len(train_parts), cfg)
             stop = torch.tensor(float(master and last_stage and stats.get('val_acc', 0) >= stop_at_val_acc), device=dev)

@@ -71,14 +71,15 @@ def test_running_sum_sums_check():
         for _ in range(200):
             ex = running_sum.make_example(rng, n)
             digits = [int(d) for d in ex['question'].split()]
-            assert len(digits) == n and len(ex['steps']) == n - 1
+            assert len(digits) == n and len(ex['steps']) == n  # a step per digit
             added = [int(st.split()[0]) for st in ex['steps']]  # 'add': each step is "digit sum"
-            sums = [int(st.split()[1]) for st in ex['steps']] + [int(ex['answer'])]
-            assert added == digits[:-1] and all(len(st) == 3 for st in ex['steps']) and len(ex['answer']) == 1
+            sums = [int(st.split()[1]) for st in ex['steps']]
+            assert added == digits and all(len(st) == 3 for st in ex['steps']) and ex['answer'] == str(sums[-1])
             for i in range(n):
                 assert sums[i] == sum(digits[:i + 1]) % 10
-            old = running_sum.make_example(random.Random(5), n, cot='sums')  # the sums alone, one token each
-            assert old['steps'] == [st.split()[1] for st in running_sum.make_example(random.Random(5), n)['steps']]
+            old = running_sum.make_example(random.Random(5), n, cot='sums')  # the first n-1 sums alone
+            new = running_sum.make_example(random.Random(5), n)
+            assert old['steps'] == [st.split()[1] for st in new['steps'][:-1]] and old['answer'] == new['answer']
 
 
 def test_running_sum_deterministic():

@@ -88,3 +88,8 @@ def test_stop_at_val_acc_ends_the_run_at_that_eval(workdir):
     assert 'stopping' in r.stdout and last_acc >= 0.05 and last_iter < 400
     assert all(a < 0.05 for i, a in evals[:-1])  # it stopped at the first eval that reached the bar
     assert max(losses(r.stdout)) == last_iter - 1  # no step after the eval that stopped it
+    # a start that already reaches the bar (these weights, through init_from) is not trained at all
+    r = run('train.py', *TINY, '--eval_examples=64', '--init_from=a', '--out_dir=b', '--max_iters=400',
+            '--eval_interval=25', '--stop_at_val_acc=0.05', cwd=workdir)
+    assert r.returncode == 0 and 'iter 0: valid accuracy' in r.stdout and not losses(r.stdout), r.stderr
+    assert os.path.exists(workdir / 'b' / 'ckpt.pt')
