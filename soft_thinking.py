@@ -273,13 +273,14 @@ def lens_probe(model, tok, prompts, end_id, mode='vanilla', generators=None, mix
     layer l (logit_lens). Per layer, means over the soft steps:
         share   JS(q_l, q2_l) / (JS(q_l, q1_l) + JS(q_l, q2_l)): where layer l's reading of the soft
                 input lies between the two one-token inputs' readings at the same layer; 1 = it is the
-                top-1 input's, 0 = the second's, 0.5 = halfway (steps where q1_l = q2_l are left out)
-        p_path  q_l(y1), y1 = the final argmax after the token a1 alone: the layer's probability on the
-                next token of the top-1 input's path
+                top-1 input's, 0 = the second's, 0.5 = halfway; over the split steps, those where the
+                two paths differ (y1 != y2, below: elsewhere both readings agree and the ratio is noise)
+        p_path  q_l(y1), y1 = the final argmax after the token a1 alone (y2: after a2): the layer's
+                probability on the next token of the top-1 input's path, over all soft steps
     Wu et al. read the soft token's hidden states with the logit lens and find that the top-1 component
     takes over by the last layers; these two numbers are our definitions of that (the paper's exact
-    formula was not available to us). 'top1_wins': the share of steps whose two paths differ (y2, the
-    argmax after a2, is not y1) where the soft input's final argmax is y1. mix = w in (0, 1): feed
+    formula was not available to us). 'top1_wins': the share of split steps where the soft input's
+    final argmax is y1. mix = w in (0, 1): feed
     w E[a1] + (1 - w) E[a2] at the probed position instead of x_t (the prefix stays the real soft trace),
     a controlled two-token mixture for a model whose own pi is nearly one-hot. Returns
     {'layers': [{'layer', 'share', 'p_path'}, ...], 'soft_steps', 'split_steps', 'top1_wins'}."""
@@ -308,7 +309,7 @@ def lens_probe(model, tok, prompts, end_id, mode='vanilla', generators=None, mix
         y1 = R.filter_logits(q1[-1].log(), banned=banned).argmax(-1)  # (S,) the top-1 input's next token
         y2 = R.filter_logits(q2[-1].log(), banned=banned).argmax(-1)
         js1, js2 = js_divergence(q, q1), js_divergence(q, q2)  # (L1, S)
-        apart = js1 + js2 > 1e-12
+        apart = (js1 + js2 > 1e-12) & (y1 != y2)  # where the two paths lead to different next tokens
         for layer in range(L1):
             share[layer] += (js2[layer] / (js1[layer] + js2[layer]))[apart[layer]].tolist()
             p_path[layer] += q[layer, t, y1].tolist()
