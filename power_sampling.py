@@ -339,8 +339,12 @@ def main(argv):
                num_samples=1, seed=1337, device='cpu', alpha=4.0, mcmc_block=16, mcmc_steps=10,
                alphas=[1.0, 2.0, 4.0, 8.0], steps_list=[0, 1, 3, 10])
     configurator.configure(cfg, argv)
-    configurator.check(cfg, {'sweep': configurator.one_of('alpha', 'steps'), 'eval_limit': configurator.at_least(0),
-                             'num_samples': configurator.at_least(1), 'mcmc_block': configurator.at_least(1)})
+    C = configurator
+    C.check(cfg, {'out_dir': C.ANY, 'sweep': C.one_of('alpha', 'steps'), 'eval': C.ANY, 'eval_limit': C.at_least(0),
+                  'batch_size': C.at_least(1), 'max_new_tokens': C.at_least(1), 'num_samples': C.at_least(1),
+                  'seed': C.at_least(0), 'device': C.ANY, 'alpha': C.above(0), 'mcmc_block': C.at_least(1),
+                  'mcmc_steps': C.at_least(0), 'alphas': ((lambda v: len(v) > 0 and all(a > 0 for a in v)), 'a list of alphas > 0'),
+                  'steps_list': ((lambda v: len(v) > 0 and all(type(k) is int and k >= 0 for k in v)), 'a list of integers >= 0')})
     torch.manual_seed(cfg['seed'])
     model, tok, ckpt = load_checkpoint(cfg['out_dir'], cfg['device'])
     examples = R.load_split(f"data/{ckpt['config']['dataset']}", cfg['eval'], steps=False)

@@ -387,9 +387,14 @@ def main(argv):
                think_budget=96, mode='vanilla', mix=0.0, gammas=[0.25, 1.0, 4.0, 16.0], taus=[0.1, 0.5, 1.0, 2.0],
                sample_temperature=1.0)
     configurator.configure(cfg, argv)
-    configurator.check(cfg, {'probe': configurator.one_of('lens', 'sweep'), 'mode': configurator.one_of(*SOFT_MODES),
-                             'mix': (lambda v: 0 <= v < 1, 'in [0, 1): 0 = the real soft inputs'),
-                             'eval_limit': configurator.at_least(0), 'soft_temperature': configurator.above(0)})
+    C = configurator
+    positive = ((lambda v: len(v) > 0 and all(x > 0 for x in v)), 'a list of numbers > 0')
+    C.check(cfg, {'out_dir': C.ANY, 'probe': C.one_of('lens', 'sweep'), 'eval': C.ANY, 'eval_limit': C.at_least(0),
+                  'batch_size': C.at_least(1), 'max_new_tokens': C.at_least(1), 'seed': C.at_least(0), 'device': C.ANY,
+                  'soft_temperature': C.above(0), 'soft_top_k': C.at_least(0), 'soft_top_p': ((lambda v: 0 < v <= 1), 'in (0, 1]'),
+                  'soft_min_p': C.between(0, 1), 'think_budget': C.at_least(0), 'mode': C.one_of(*SOFT_MODES),
+                  'mix': ((lambda v: 0 <= v < 1), 'in [0, 1): 0 = the real soft inputs'), 'gammas': positive,
+                  'taus': positive, 'sample_temperature': C.above(0)})
     torch.manual_seed(cfg['seed'])
     model, tok, ckpt = load_checkpoint(cfg['out_dir'], cfg['device'])
     examples = R.load_split(f"data/{ckpt['config']['dataset']}", cfg['eval'], steps=False)
