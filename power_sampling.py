@@ -20,8 +20,14 @@ leaves it far from p^alpha: tests/test_power.py shows it.) A chain stops after t
 state ended, or at max_new_tokens.
 The batched sampler is the longer part of this file: chains at different points of their own
 proposals share one forward step, which takes per-row bookkeeping (see "Batching" below).
+Sweeps (power_sweep; `python power_sampling.py --out_dir=... --sweep=alpha|steps`): accuracy and cost
+(tokens the model ran and tokens drawn per token returned, MH acceptance) against alpha or N_MCMC on
+a checkpoint. The exact small case of both, on a designed toy, is power_toy.py.
 """
+import json
 import math
+import sys
+import time
 from types import SimpleNamespace
 
 import torch
@@ -287,3 +293,71 @@ def power_summary(stats):
     return {'acceptance': round(stats['accepted'] / max(stats['proposals'], 1), 4),
             'token_multiplier': round(stats['drawn'] / max(stats['final'], 1), 3),
             'noop_moves': stats['noops']}
+
+
+# -----------------------------------------------------------------------------
+# sweeps: accuracy and cost against alpha and against the number of MH steps, on a checkpoint
+
+@torch.no_grad()
+def power_sweep(model, tok, ckpt, examples, settings, max_new_tokens=64, num_samples=1, batch_size=64, seed=1337):
+    """Power sampling over a split at each setting, a dict of power_generate's alpha, block, steps.
+    One row per setting: alpha, block, steps, accuracy (over all samples), n, and the cost:
+        acceptance        MH proposals accepted (no-op moves past EOS excluded)
+        fed_per_token     row-tokens run through the model per token returned (the forward cost;
+                          plain decoding is 1)
+        drawn_per_token   tokens drawn from q per token returned (power_summary's token multiplier)
+        seconds
+    Every setting's chains draw their seeds from a generator started at `seed`."""
+    prompts = [R.question_prompt(tok, ckpt, ex['question']) for ex in examples]
+    dev = model.embed.device
+    rows = []
+    for setting in settings:
+        alpha, block, steps = setting['alpha'], setting['block'], setting['steps']
+        g, t0 = torch.Generator(device=dev).manual_seed(seed), time.time()
+        outs, counts = [], {}
+        for i in range(0, len(prompts), batch_size):
+            o, c = power_generate(model, tok, prompts[i:i + batch_size], max_new_tokens, alpha, block, steps, num_samples, g)
+            outs += o
+            counts = {k: counts.get(k, 0) + v for k, v in c.items()}
+        correct = [R.is_correct(tok.decode(ids), examples[j // num_samples]) for j, ids in enumerate(outs)]
+        rows.append({'alpha': alpha, 'block': block, 'steps': steps, 'accuracy': round(sum(correct) / len(correct), 4),
+                     'acceptance': round(counts['accepted'] / counts['proposals'], 4) if counts['proposals'] else None,
+                     'fed_per_token': round(counts['fed'] / max(counts['final'], 1), 3),
+                     'drawn_per_token': round(counts['drawn'] / max(counts['final'], 1), 3),
+                     'n': len(examples), 'seconds': round(time.time() - t0, 1)})
+    return rows
+
+
+def main(argv):
+    """python power_sampling.py --out_dir=out-x --sweep=alpha|steps [--eval=valid --eval_limit=50 ...]:
+    alpha over --alphas at --mcmc_steps, or N_MCMC over --steps_list at --alpha; blocks of --mcmc_block.
+    Prints one JSON line per row, then the markdown table."""
+    import configurator
+    from sample import load_checkpoint
+    from soft_thinking import markdown_table
+    cfg = dict(out_dir='out', sweep='alpha', eval='valid', eval_limit=50, batch_size=64, max_new_tokens=64,
+               num_samples=1, seed=1337, device='cpu', alpha=4.0, mcmc_block=16, mcmc_steps=10,
+               alphas=[1.0, 2.0, 4.0, 8.0], steps_list=[0, 1, 3, 10])
+    configurator.configure(cfg, argv)
+    C = configurator
+    C.check(cfg, {'out_dir': C.ANY, 'sweep': C.one_of('alpha', 'steps'), 'eval': C.ANY, 'eval_limit': C.at_least(0),
+                  'batch_size': C.at_least(1), 'max_new_tokens': C.at_least(1), 'num_samples': C.at_least(1),
+                  'seed': C.at_least(0), 'device': C.ANY, 'alpha': C.above(0), 'mcmc_block': C.at_least(1),
+                  'mcmc_steps': C.at_least(0), 'alphas': ((lambda v: len(v) > 0 and all(a > 0 for a in v)), 'a list of alphas > 0'),
+                  'steps_list': ((lambda v: len(v) > 0 and all(type(k) is int and k >= 0 for k in v)), 'a list of integers >= 0')})
+    torch.manual_seed(cfg['seed'])
+    model, tok, ckpt = load_checkpoint(cfg['out_dir'], cfg['device'])
+    examples = R.load_split(f"data/{ckpt['config']['dataset']}", cfg['eval'], steps=False)
+    examples = examples[:cfg['eval_limit']] if cfg['eval_limit'] else examples
+    block = cfg['mcmc_block']
+    settings = ([{'alpha': float(a), 'block': block, 'steps': cfg['mcmc_steps']} for a in cfg['alphas']] if cfg['sweep'] == 'alpha'
+                else [{'alpha': cfg['alpha'], 'block': block, 'steps': k} for k in cfg['steps_list']])
+    print(f"{cfg['out_dir']}: {len(examples)} questions of {cfg['eval']}, {cfg['num_samples']} sample(s) each, seed {cfg['seed']}")
+    rows = power_sweep(model, tok, ckpt, examples, settings, cfg['max_new_tokens'], cfg['num_samples'], cfg['batch_size'], cfg['seed'])
+    for row in rows:
+        print(json.dumps(row))
+    print(markdown_table(rows))
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])

@@ -231,4 +231,5 @@ def test_soft_sampler_cli_and_checkpoints_of_other_methods(tiny_model, monkeypat
     stats = {}
     decode = S.make_decoder(tiny_model, TOK, torch.Generator().manual_seed(0), {'config': {'method': 'cot'}}, stats)
     assert len(decode(prompts())) == 3 and len(stats['think_steps']) == 3
-    assert set(soft_thinking.soft_summary(stats)) == {'soft_steps_per_question', 'js_top1', 'js_top2'}
+    assert set(soft_thinking.soft_summary(stats)) == {'soft_steps_per_question', 'js_top1', 'js_top2', 'pi_entropy', 'pi_js',
+                                                     'pi_flip'}
