@@ -50,6 +50,8 @@ class ThoughtProjection(nn.Module):
 def attach_thought_projection(model, cfg):
     """Give a CODI model its projection (before loading a CODI state dict; fresh when starting CODI
     from a checkpoint of another method)."""
+    if cfg['method'] == 'codi' and not cfg.get('codi_projection', True) and hasattr(model, 'thought_proj'):
+        del model.thought_proj  # inherited from a CODI checkpoint: the ablation feeds h itself
     if cfg['method'] == 'codi' and cfg.get('codi_projection', True) and not hasattr(model, 'thought_proj'):  # .get: older checkpoints
         C = model.config.n_embd
         model.thought_proj = ThoughtProjection(C, cfg['codi_prj_dim'] or C).to(model.lm_head.weight.device)

@@ -157,6 +157,9 @@ def test_no_projection_feeds_h_unchanged(tiny_model):
     tok = R.WordTokenizer([str(i) for i in range(10)])
     codi.attach_thought_projection(tiny_model, {**CFG, 'codi_projection': False})
     assert not hasattr(tiny_model, 'thought_proj')  # nothing to train, nothing in the checkpoint
+    codi.attach_thought_projection(tiny_model, CFG)  # a CODI checkpoint's projection is dropped too
+    codi.attach_thought_projection(tiny_model, {**CFG, 'codi_projection': False})
+    assert not hasattr(tiny_model, 'thought_proj')
     batch = codi.codi_batch(tok, [R.encode_parts(tok, ex) for ex in EXAMPLES], CFG)
     xt, yt, pos_t, xs, ys, vs, is_latent, pos_s = batch
     seen = []  # the embeds of every model call: the teacher's (None), pass 0, then one per thought column
