@@ -14,7 +14,19 @@ One set of weights plays teacher and student in the same step:
 at the token right before the answer (the last ### token); sg = stop gradient, the std over the batch's
 teacher states of that layer, as the official code. Decoding: the student's 6 projected thoughts in the
 prefill, then greedy decoding; coconut.probe_thoughts works on CODI checkpoints too.
+
+Ablations (the paper's, each one config key; the default is the method above):
+    codi_beta = 0              no distillation: KD is not even computed (L = alpha CE_s + gamma CE_t)
+    codi_teacher = 'frozen'    the teacher's hidden states come from a frozen copy of the init checkpoint
+                               (model.codi_teacher: a plain attribute, so no gradient, not in the optimizer,
+                               not in the checkpoint); the trained weights keep the gamma term on the
+                               teacher layout, so only the distillation target changes (add codi_gamma=0
+                               for a student that never sees the CoT)
+    codi_drop_last_step = False   the teacher keeps S_n (the paper's "answer copy" failure)
+    codi_projection = False    thought = h, the raw last hidden state, as Coconut (no model.thought_proj)
 """
+import copy
+
 import torch
 import torch.nn as nn
 from torch.nn import functional as F
@@ -38,16 +50,34 @@ class ThoughtProjection(nn.Module):
 def attach_thought_projection(model, cfg):
     """Give a CODI model its projection (before loading a CODI state dict; fresh when starting CODI
     from a checkpoint of another method)."""
-    if cfg['method'] == 'codi' and not hasattr(model, 'thought_proj'):
+    if cfg['method'] == 'codi' and not cfg.get('codi_projection', True) and hasattr(model, 'thought_proj'):
+        del model.thought_proj  # inherited from a CODI checkpoint: the ablation feeds h itself
+    if cfg['method'] == 'codi' and cfg.get('codi_projection', True) and not hasattr(model, 'thought_proj'):  # .get: older checkpoints
         C = model.config.n_embd
         model.thought_proj = ThoughtProjection(C, cfg['codi_prj_dim'] or C).to(model.lm_head.weight.device)
+
+
+def attach_frozen_teacher(model):
+    """codi_teacher = 'frozen': a copy of the model as it is now (the init checkpoint: call before any
+    step), every parameter frozen. Stored with object.__setattr__, past nn.Module's registration, so
+    model.parameters() (the optimizer, grad clipping), state_dict() (the checkpoint) and .to() never
+    see it; it lives on the device the model is on when this is called."""
+    teacher = copy.deepcopy(model).eval().requires_grad_(False)
+    object.__setattr__(model, 'codi_teacher', teacher)
+    return teacher
+
+
+def teacher_steps(steps, drop_last):
+    """The teacher's CoT: S1..S(n-1) (the paper), or every step (codi_drop_last_step = False)."""
+    return steps[:-1] if drop_last else steps
 
 
 def codi_batch(tok, parts, cfg, stage=0, generator=None):
     """Teacher and student batches, and for each row the column of the token before the answer.
     (stage, generator: what the loop passes every method; CODI has no curriculum and draws nothing.)"""
     pad, slot = tok.id(R.PAD), tok.id(R.LATENT)
-    teacher = [(q, [t for s in steps[:-1] for t in s] + answer) for q, steps, answer in parts]
+    drop = cfg.get('codi_drop_last_step', True)
+    teacher = [(q, [t for s in teacher_steps(steps, drop) for t in s] + answer) for q, steps, answer in parts]
     student = [R.layout(tok, p, 'codi', n_steps=0, n_latent=cfg['codi_thoughts']) for p in parts]
     xt, yt, _ = R.collate(teacher, pad, cfg['device'], cfg['block_size'])
     align = [p.index(slot) for p, _ in student]  # the first thought of every row in one column
@@ -71,15 +101,26 @@ def codi_distill(h_student, h_teacher, pos_s, pos_t):
     return total / len(h_student)
 
 
-def codi_losses(model, xt, yt, pos_t, xs, ys, vs, is_latent, pos_s):
-    """(student CE, KD, teacher CE), unweighted."""
+def codi_losses(model, xt, yt, pos_t, xs, ys, vs, is_latent, pos_s, kd=True):
+    """(student CE, KD, teacher CE), unweighted. The teacher CE is always the trained weights' on the
+    teacher layout; the distilled states are theirs too, or the frozen teacher's (model.codi_teacher).
+    kd=False skips the distillation (KD returned as None). The student's thought is
+    model.thought_proj(h), or h itself when the model has no projection (codi_projection = False)."""
     logits_t, _, h_t = model(xt, hidden=True)
     ce_t = F.cross_entropy(logits_t.flatten(0, 1).float(), yt.flatten(), ignore_index=-1)
-    logits_s, h_s, _ = R.thought_forward(model, xs, vs, is_latent, thought=model.thought_proj, hidden=True)
+    frozen = getattr(model, 'codi_teacher', None)
+    if kd and frozen is not None:
+        with torch.no_grad():
+            _, _, h_t = frozen(xt, hidden=True)
+    thought = getattr(model, 'thought_proj', None)
+    logits_s, h_s, _ = R.thought_forward(model, xs, vs, is_latent, thought=thought, hidden=True)
     ce_s = F.cross_entropy(logits_s.flatten(0, 1).float(), ys.flatten(), ignore_index=-1)
-    return ce_s, codi_distill(h_s, h_t, pos_s, pos_t), ce_t
+    return ce_s, (codi_distill(h_s, h_t, pos_s, pos_t) if kd else None), ce_t
 
 
 def codi_loss(model, batch, cfg):
-    ce_s, kd, ce_t = codi_losses(model, *batch)
-    return cfg['codi_alpha'] * ce_s + cfg['codi_beta'] * kd + cfg['codi_gamma'] * ce_t
+    # beta = 0 removes the term itself, not only its weight: 0 * KD would still be computed, and a
+    # teacher std of 0 would make it 0 * inf = NaN
+    ce_s, kd, ce_t = codi_losses(model, *batch, kd=cfg['codi_beta'] > 0)
+    loss = cfg['codi_alpha'] * ce_s + cfg['codi_gamma'] * ce_t
+    return loss + cfg['codi_beta'] * kd if kd is not None else loss

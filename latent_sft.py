@@ -20,7 +20,16 @@ saves every training example's (ids, alpha) to out_dir/latent_labels.pt. Stage 2
 Decoding (think, latent_generate): the prompt ends with <bot>; the model feeds itself soft embeddings of
 its own top-k distribution until its argmax is <eot> or a budget is spent; then <eot> and the answer,
 decoded like any other. Probe: N_eff = exp(entropy) of how a latent's mass spreads over distinct
-continuations (effective_parallelism, probe_latents).
+continuations (effective_parallelism), and the Top-2 score (top2_score), both per latent (probe_latents).
+
+Ablations (the paper's, each one config key; the default is the method above):
+    latent_induction_mask = False     stage 1's encoder runs under a plain causal mask (L_i sees L_<i)
+    latent_supervision_mask = False   stage 1's decoder runs under a plain causal mask (S(i+1) and the
+                                      answer also read the explicit segments before them)
+    latent_input = 'hidden'           stage 1 feeds the decoder the encoder's last hidden state at L_i
+                                      (after ln_f, as Coconut) instead of z_i = alpha_i @ E; no soft labels
+    latent_schedule = 'alternate'     stage 2 cycles a KL step, a CE step and a joint step (the paper's
+                                      choice for stability) instead of the joint loss at every step
 """
 import copy
 import hashlib
@@ -108,6 +117,12 @@ def right_pad(rows, fill, device):
     return out.to(device)
 
 
+def causal_mask(B, T, device):
+    """(B, T, T) bool, plain causal: the ablations' replacement for either mask. With right padding no
+    real query sees padding; padding queries are garbage, ignored as everywhere."""
+    return torch.ones(T, T, dtype=torch.bool, device=device).tril().expand(B, T, T)
+
+
 def induction_mask(is_slot, valid):
     """(B, T, T) bool, True where query t may attend to key s: causal, and no query sees a latent slot
     other than itself (nor padding). CoT tokens attend as in the CoT layout; L_i sees Q and S1..Si."""
@@ -145,6 +160,8 @@ def latent_encoder_batch(tok, parts, cfg):
     pe = right_pad([pos for _, pos in rows], 0, cfg['device'])
     valid = right_pad([[1] * len(ids) for ids, _ in rows], 0, cfg['device']).bool()
     se = xe == tok.id(R.LATENT)
+    if not cfg.get('latent_induction_mask', True):  # ablation (LTIM off): a slot also reads the earlier slots
+        return xe, pe, causal_mask(*xe.shape, xe.device), se
     return xe, pe, induction_mask(se, valid), se
 
 
@@ -159,8 +176,18 @@ def latent_stage1_batch(tok, parts, cfg, model_vocab):
     pd = right_pad([p[:-1] for _, _, _, p in rows], 0, dev)[:, :T]
     slot = tok.id(R.LATENT)
     yd = yd.masked_fill(yd == slot, -1)  # the last token of a segment is followed by a slot: nothing to learn
-    return (*latent_encoder_batch(tok, parts, cfg), xd, yd, pd, supervision_mask(role, k), xd == slot,
-            latent_banned(tok, model_vocab).to(dev))
+    # ablation (LTSuM off): the decoder is causal, so the answer may read the segments instead of the latents
+    md = supervision_mask(role, k) if cfg.get('latent_supervision_mask', True) else causal_mask(*xd.shape, dev)
+    return (*latent_encoder_batch(tok, parts, cfg), xd, yd, pd, md, xd == slot, latent_banned(tok, model_vocab).to(dev))
+
+
+def latent_encoder_pass(model, xe, pe, me, se):
+    """The encoder over Q S1 L1 .. SN LN: logits (B, Te, V) and the last hidden states (after ln_f,
+    (B, Te, C)). A slot's input is its segment's last token plus the <latent> embedding (latent_encode)."""
+    emb = model.transformer.wte(xe)  # (B, Te, C)
+    last = model.transformer.wte(xe.roll(1, dims=1))  # the token before each slot: its segment's last
+    logits, _, h = model(embeds=emb + last * se[..., None], pos=pe, attn_mask=me, hidden=True)
+    return logits, h[-1]
 
 
 def latent_encode(model, xe, pe, me, se, banned, k, temperature=1.0):
@@ -171,9 +198,7 @@ def latent_encode(model, xe, pe, me, se, banned, k, temperature=1.0):
     model's next-token predictions and training refines them.
     (A bare <latent> slot starts from a confident guess that carries no information, and its saturated
     softmax passes almost no gradient: in our CPU runs such latents never became informative.)"""
-    emb = model.transformer.wte(xe)  # (B, Te, C)
-    last = model.transformer.wte(xe.roll(1, dims=1))  # the token before each slot: its segment's last
-    logits, _ = model(embeds=emb + last * se[..., None], pos=pe, attn_mask=me)  # (B, Te, V)
+    logits, _ = latent_encoder_pass(model, xe, pe, me, se)  # (B, Te, V)
     return latent_topk(logits[se] / temperature, k, banned)
 
 
@@ -185,21 +210,27 @@ def latent_init_slot(model, tok):
     model.transformer.wte.weight[tok.id(R.LATENT)].zero_()
 
 
-def latent_stage1_forward(model, batch, k, temperature=1.0):
-    """Decoder logits (B, Td, V) on the latents the encoder made; the gradient runs through z into the encoder."""
+def latent_stage1_forward(model, batch, k, temperature=1.0, latent_input='soft'):
+    """Decoder logits (B, Td, V) on the latents the encoder made; the gradient runs through z into the
+    encoder. latent_input 'soft': z = alpha @ E (the method); 'hidden': z = the encoder's last hidden
+    state at the slot (the paper's hidden-state ablation: a latent anywhere in R^d, as Coconut's)."""
     xe, pe, me, se, xd, yd, pd, md, sd, banned = batch
-    ids, alpha = latent_encode(model, xe, pe, me, se, banned, k, temperature)
-    z = soft_embedding(model.embed, ids, alpha)  # (M, C)
+    if latent_input == 'hidden':
+        _, h = latent_encoder_pass(model, xe, pe, me, se)
+        z = h[se]  # (M, C)
+    else:
+        ids, alpha = latent_encode(model, xe, pe, me, se, banned, k, temperature)
+        z = soft_embedding(model.embed, ids, alpha)  # (M, C)
     emb = model.transformer.wte(xd)  # (B, Td, C)
     emb = emb.masked_scatter(sd[..., None].expand_as(emb), z.to(emb.dtype))  # slot j of the batch gets z_j
     logits, _ = model(embeds=emb, pos=pd, attn_mask=md)
     return logits
 
 
-def latent_stage1_accuracy(model, batch, tok, k, temperature=1.0):
+def latent_stage1_accuracy(model, batch, tok, k, temperature=1.0, latent_input='soft'):
     """Stage 1's check: is the answer right when read from the latents the encoder made of the gold
     CoT? Teacher-forced argmax from <eot> on, which is exactly greedy decoding of '### A <eos>'."""
-    logits = latent_stage1_forward(model, batch, k, temperature)
+    logits = latent_stage1_forward(model, batch, k, temperature, latent_input)
     yd, banned = batch[5], batch[-1]
     pred = logits.float().index_fill(-1, banned[banned != tok.id(R.EOT)], -float('inf')).argmax(-1)
     answer = ((batch[4] == tok.id(R.EOT)).cumsum(1) > 0) & (yd != -1)  # (B, Td) positions from <eot> on
@@ -252,12 +283,26 @@ def latent_batch(tok, parts, cfg, stage=0, generator=None):
     return latent_stage2_batch(tok, parts, cfg)
 
 
+def latent_stage2_term(cfg):
+    """Which stage-2 term trains now: 'joint' (KL and CE) at every step for latent_schedule = 'joint';
+    for 'alternate', by the iteration the loop passes as cfg['iter_num']: it % 3 = 0 KL, 1 CE, 2 joint.
+    Without an iteration (evaluation) it is always the joint loss, so valid losses compare."""
+    it = cfg.get('iter_num')
+    if cfg.get('latent_schedule', 'joint') == 'joint' or it is None:
+        return 'joint'
+    return ('kl', 'ce', 'joint')[it % 3]
+
+
 def latent_loss(model, batch, cfg):
     if cfg['latent_stage'] == 1:
-        logits = latent_stage1_forward(model, batch, cfg['latent_topk'], cfg['latent_temperature'])
+        logits = latent_stage1_forward(model, batch, cfg['latent_topk'], cfg['latent_temperature'],
+                                       cfg.get('latent_input', 'soft'))
         return F.cross_entropy(logits.flatten(0, 1).float(), batch[5].flatten(), ignore_index=-1)
     kl, ce = latent_stage2_losses(model, *batch)
-    return cfg['latent_kl_weight'] * kl + cfg['latent_ce_weight'] * ce
+    term = latent_stage2_term(cfg)
+    w_kl = cfg['latent_kl_weight'] if term in ('kl', 'joint') else 0.0
+    w_ce = cfg['latent_ce_weight'] if term in ('ce', 'joint') else 0.0
+    return w_kl * kl + w_ce * ce
 
 
 # -----------------------------------------------------------------------------
@@ -398,6 +443,20 @@ def effective_parallelism(alpha, continuations):
     return math.exp(-float(torch.special.xlogy(p, p).sum()))
 
 
+def top2_score(alpha, continuations):
+    """Top-2 score of one latent: m2 / m1, where m1 >= m2 are the two largest masses after pooling the
+    latent's kept weights alpha (k,) by continuation exactly as effective_parallelism does (ids that
+    lead to the same outcome are one path). 1 when the second path is as likely as the first, 0 when
+    one path holds all the mass (a single continuation). The per-question score is its mean over the
+    latent steps (how close the runner-up path stays to the leader across the thinking); our precise
+    form of the paper's analysis, which matches paths by their outcome, not by explicit solutions."""
+    mass = {}
+    for a, c in zip(alpha.tolist(), continuations):
+        mass[c] = mass.get(c, 0.0) + a
+    m = sorted(mass.values(), reverse=True)
+    return m[1] / m[0] if len(m) > 1 and m[0] > 0 else 0.0
+
+
 def fork(cache, n):
     """A copy of a cache with each row n times; the original is left as it was."""
     branch = copy.copy(cache)
@@ -410,7 +469,8 @@ def probe_latents(model, tok, ckpt, question, max_new_tokens=32, budget=0):
     """Latent-SFT's latents for one question: per step, its top tokens with their weights and N_eff.
     Each step is replayed k times, with one kept id as a hard token in place of the soft latent, and
     decoded to the end as usual (the later latents, <eot>, the greedy answer). A continuation is the
-    argmax token of each later latent plus the answer. Returns [([(token, weight)] * k, n_eff)] per step."""
+    argmax token of each later latent plus the answer. Returns [([(token, weight)] * k, n_eff, top2)]
+    per step (top2: top2_score of the step)."""
     cfg = ckpt['config']
     k, budget = cfg['latent_topk'], budget or cfg['latent_budget']
     logits, cache, _ = R.prefill(model, tok, [R.question_prompt(tok, ckpt, question)], budget + 1 + max_new_tokens)
@@ -423,7 +483,8 @@ def probe_latents(model, tok, ckpt, question, max_new_tokens=32, budget=0):
         blogits, _, btrace = think(model, tok, blogits[:, -1], branch, k, budget - j - 1)
         answers = R.continue_generation(model, tok, blogits, branch, max_new_tokens=max_new_tokens)
         later = [tuple(i[r, 0].item() for i, _, on in btrace if on[r]) for r in range(k)]
-        n_eff = effective_parallelism(alpha[0], [l + tuple(a) for l, a in zip(later, answers)])
-        out.append(([(tok.decode([i]), w) for i, w in zip(ids[0].tolist(), alpha[0].tolist())], n_eff))
+        paths = [l + tuple(a) for l, a in zip(later, answers)]
+        n_eff, top2 = effective_parallelism(alpha[0], paths), top2_score(alpha[0], paths)
+        out.append(([(tok.decode([i]), w) for i, w in zip(ids[0].tolist(), alpha[0].tolist())], n_eff, top2))
         model(embeds=soft_embedding(model.embed, ids, alpha)[:, None], cache=cache)  # advance by the soft latent
     return out

@@ -313,10 +313,12 @@ def main():
             with ctx:
                 lls, confs = score_samples(base, tok, res['pairs'], batch_size)
             summary.update(base_loglik=sum(lls) / len(lls), base_confidence=sum(confs) / len(confs))
-        if probe and cfg['method'] == 'latent':  # mean effective parallelism over every latent of every question
-            n_effs = [n for ex in examples
-                      for _, n in latent_sft.probe_latents(model, tok, ckpt, ex['question'], budget=latent_budget)]
+        if probe and cfg['method'] == 'latent':  # mean N_eff over every latent; Top-2 score: per question, then mean
+            probes = [latent_sft.probe_latents(model, tok, ckpt, ex['question'], budget=latent_budget) for ex in examples]
+            n_effs = [n for steps in probes for _, n, _ in steps]
+            top2s = [sum(t for _, _, t in steps) / len(steps) for steps in probes if steps]
             summary['n_eff'] = sum(n_effs) / max(len(n_effs), 1)
+            summary['top2'] = sum(top2s) / max(len(top2s), 1)
         if thought_probes:
             probes = coconut.thought_probes(model, tok, ckpt, examples, batch_size, max_new_tokens)
             summary.update({k: v for k, v in probes.items() if k != 'accuracy'})
@@ -332,8 +334,8 @@ def main():
                          f"{cfg['dataset']!r}" + (f" (it knows: {' '.join(tok.words())})" if len(tok.words()) <= 60 else ''))
     prompt = R.question_prompt(tok, ckpt, question)
     if probe and cfg['method'] == 'latent':
-        for j, (top, n_eff) in enumerate(latent_sft.probe_latents(model, tok, ckpt, question, budget=latent_budget)):
-            print(f"latent {j + 1}: N_eff {n_eff:.2f}  " + '  '.join(f"{t!r} {p:.2f}" for t, p in top))
+        for j, (top, n_eff, top2) in enumerate(latent_sft.probe_latents(model, tok, ckpt, question, budget=latent_budget)):
+            print(f"latent {j + 1}: N_eff {n_eff:.2f}, top-2 {top2:.2f}  " + '  '.join(f"{t!r} {p:.2f}" for t, p in top))
     elif probe:
         for j, top in enumerate(coconut.probe_thoughts(model, tok, ckpt, question)):
             print(f"thought {j + 1}: " + '  '.join(f"{t!r} {p:.2f}" for t, p in top))

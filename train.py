@@ -77,6 +77,10 @@ codi_prj_dim = 0         # hidden width of the thought projection (0 = n_embd)
 codi_alpha = 1.0         # weight of the student's answer cross-entropy
 codi_beta = 1.0          # weight of the hidden-state distillation
 codi_gamma = 1.0         # weight of the teacher's cross-entropy on steps and answer
+codi_teacher = 'shared'  # 'shared': the trained weights make the distilled teacher states (the paper);
+                         # 'frozen' (ablation): a frozen copy of the init_from checkpoint makes them
+codi_drop_last_step = True  # the teacher's CoT drops its last step (False, ablation: it can copy the answer)
+codi_projection = True   # thought = projection(h); False (ablation): the raw last hidden state, as Coconut
 # Latent-SFT (method = latent; latent_sft.py)
 latent_stage = 1         # 1: learn to make latents from the CoT, then save them; 2: learn to generate them
 latent_r = 2             # stage 1: CoT tokens per segment, one latent after each (the compression rate)
@@ -88,6 +92,11 @@ latent_labels = ''       # stage 2: soft labels file ('' = latent_labels.pt besi
 latent_kl_weight = 1.0   # stage 2: weight of KL(stage-1 alpha || model) where a latent is predicted
 latent_ce_weight = 1.0   # stage 2: weight of the cross-entropy on <eot> and the answer
 latent_budget = 32       # decoding: most latent steps before <eot> is forced
+latent_induction_mask = True    # stage 1: the encoder's induction mask; False (ablation): plain causal
+latent_supervision_mask = True  # stage 1: the decoder's supervision mask; False (ablation): plain causal
+latent_input = 'soft'    # stage 1: a latent is z = alpha @ E; 'hidden' (ablation): the encoder's last
+                         # hidden state at the slot (no soft labels are written, there is no stage 2)
+latent_schedule = 'joint'  # stage 2: KL + CE at every step; 'alternate': a KL step, a CE step, a joint step
 # iCoT (method = icot; icot.py): from a CoT checkpoint, CoT tokens removed from the front, one at a time
 icot_remove_per_epoch = 8.0  # tokens removed per epoch (paper: 8 on GSM8k); fractions and large values fine
 icot_smoothing = 4.0     # removal smoothing lambda: P(extra offset o) ~ exp(-lambda o) (0 = off)
@@ -144,11 +153,14 @@ CHECKS = {
     'no_thoughts': FLAG, 'pause_as_thought': FLAG, 'eot_after_steps': FLAG, 'coconut_thought': one_of('hidden', 'soft'),
     # CODI
     'codi_thoughts': at_least(1), 'codi_prj_dim': at_least(0), 'codi_alpha': at_least(0), 'codi_beta': at_least(0),
-    'codi_gamma': at_least(0),
+    'codi_gamma': at_least(0), 'codi_teacher': one_of('shared', 'frozen'), 'codi_drop_last_step': FLAG,
+    'codi_projection': FLAG,
     # Latent-SFT
     'latent_stage': one_of(1, 2), 'latent_r': at_least(1), 'latent_topk': at_least(1), 'latent_temperature': above(0),
     'latent_label_examples': at_least(0), 'latent_labels': ANY, 'latent_kl_weight': at_least(0),
-    'latent_ce_weight': at_least(0), 'latent_budget': at_least(0),
+    'latent_ce_weight': at_least(0), 'latent_budget': at_least(0), 'latent_induction_mask': FLAG,
+    'latent_supervision_mask': FLAG, 'latent_input': one_of('soft', 'hidden'),
+    'latent_schedule': one_of('joint', 'alternate'),
     # model
     'n_layer': at_least(1), 'n_head': at_least(1), 'n_embd': at_least(1), 'block_size': at_least(2),
     'dropout': BELOW_1, 'bias': FLAG,
@@ -169,6 +181,12 @@ def validate(cfg):
     if cfg['decay_lr'] and cfg['min_lr'] > cfg['learning_rate']:
         raise ValueError(f"min_lr={cfg['min_lr']} is above learning_rate={cfg['learning_rate']}: the cosine decays down to min_lr")
     init = cfg['init_from']
+    if cfg['method'] == 'codi' and cfg['codi_teacher'] == 'frozen' and init in ('scratch', 'resume'):
+        raise ValueError(f"codi_teacher='frozen' distills from a frozen copy of the init_from checkpoint, not "
+                         f"init_from={init!r}: start from a checkpoint or GPT-2 (a frozen-teacher run cannot "
+                         f"resume: its checkpoint does not hold the teacher)")
+    if cfg['method'] == 'latent' and cfg['latent_stage'] == 2 and cfg['latent_input'] == 'hidden':
+        raise ValueError("latent_input='hidden' is a stage-1 ablation: stage 2 learns soft labels (latent_input='soft')")
     if init == 'resume':
         path = os.path.join(cfg['out_dir'], 'ckpt.pt')
         if not os.path.exists(path):
@@ -316,7 +334,7 @@ def evaluate(model, valid_parts, valid_examples, tok, cfg, ctx, stage):
         with ctx:
             batch = latent_sft.latent_batch(tok, valid_parts[:cfg['eval_examples']], cfg)
             out['val_acc'] = latent_sft.latent_stage1_accuracy(model, batch, tok, cfg['latent_topk'],
-                                                               cfg['latent_temperature'])
+                                                               cfg['latent_temperature'], cfg['latent_input'])
     elif cfg['eval_examples']:
         with ctx:
             res = sample.evaluate(model, tok, {'config': cfg, 'stage': stage}, valid_examples[:cfg['eval_examples']],
@@ -392,6 +410,8 @@ def main():
 
     model, ckpt = load_weights(cfg_run, tok)
     model.to(dev)
+    if method == 'codi' and codi_teacher == 'frozen':  # before any step: the init checkpoint's weights
+        codi.attach_frozen_teacher(model)
     if method == 'latent' and latent_stage == 1 and ckpt is None:
         latent_sft.latent_init_slot(model, tok)
     if method == 'latent' and latent_stage == 2:  # the examples now carry their stage-1 soft labels
@@ -471,8 +491,8 @@ def main():
             g = torch.Generator().manual_seed(seeds[rank * accum + micro])
             batch = get_batch(train_parts, tok, g, cfg_run, stage)
             tokens += batch[0].numel()
-            with ctx:
-                loss = compute_loss(model, batch, cfg_run)
+            with ctx:  # the iteration: for a loss with a schedule (Latent-SFT's alternate stage 2)
+                loss = compute_loss(model, batch, {**cfg_run, 'iter_num': iter_num})
             reward += getattr(loss, 'reward', 0.0) / accum  # GRPO: its samples' mean reward (this process's)
             loss = loss / gradient_accumulation_steps
             loss.backward()
@@ -498,7 +518,9 @@ def main():
                   + (f", mfu {mfu * 100:.1f}%" if mfu else ''))
             t0, tokens = time.time(), 0
         iter_num += 1
-    if master and method == 'latent' and latent_stage == 1:  # stage 1's product: the targets of stage 2
+    if master and method == 'latent' and latent_stage == 1 and latent_input == 'hidden':
+        print("latent_input='hidden': no soft labels written (hidden-state latents have no alpha for stage 2)")
+    elif master and method == 'latent' and latent_stage == 1:  # stage 1's product: the targets of stage 2
         latent_sft.latent_save_labels(raw_model, tok, cfg_run, ctx, (train_examples, train_parts),
                                       (valid_examples, valid_parts))
     if world > 1:

@@ -88,3 +88,90 @@ def test_batched_equals_per_example(tiny_model):
         a, _, _ = R.prefill(model, tok, prompts[:1], 4)
         b, _, _ = R.prefill(model, tok, prompts[:1], 4, thought=lambda h: h)
     assert not torch.allclose(a, b)
+
+
+# -----------------------------------------------------------------------------
+# ablations: each flag changes exactly what it names
+
+def test_beta_zero_removes_the_kd_term(tiny_model):
+    model = codi_model(tiny_model)
+    tok = R.WordTokenizer([str(i) for i in range(10)])
+    batch = codi.codi_batch(tok, [R.encode_parts(tok, ex) for ex in EXAMPLES], CFG)
+    ce_s, kd, ce_t = codi.codi_losses(model, *batch)
+    assert kd.item() > 0
+    loss = codi.codi_loss(model, batch, {**CFG, 'codi_beta': 0.0})
+    torch.testing.assert_close(loss, ce_s + ce_t)  # alpha = gamma = 1, no KD
+    assert codi.codi_losses(model, *batch, kd=False)[1] is None  # not even computed
+    # the gradient is exactly that of the two CE terms
+    params = [p for p in model.parameters()]
+    g0 = torch.autograd.grad(loss, params, allow_unused=True)
+    ce_s, _, ce_t = codi.codi_losses(model, *batch)
+    g1 = torch.autograd.grad(ce_s + ce_t, params, allow_unused=True)
+    for a, b in zip(g0, g1):
+        assert (a is None and b is None) or torch.allclose(a, b, atol=1e-6)
+
+
+def test_frozen_teacher_gets_no_gradient_and_is_not_trained(tiny_model):
+    model = codi_model(tiny_model)
+    tok = R.WordTokenizer([str(i) for i in range(10)])
+    batch = codi.codi_batch(tok, [R.encode_parts(tok, ex) for ex in EXAMPLES], CFG)
+    teacher = codi.attach_frozen_teacher(model)
+    assert model.codi_teacher is teacher
+    frozen = {id(p) for p in teacher.parameters()}
+    assert not frozen & {id(p) for p in model.parameters()}  # a copy, not a submodule
+    assert not any(k.startswith('codi_teacher') for k in model.state_dict())  # not in the checkpoint
+    opt = model.configure_optimizers(0.1, 1e-3, (0.9, 0.95), 'cpu')
+    assert not frozen & {id(p) for g in opt.param_groups for p in g['params']}  # not in the optimizer
+    before = [p.clone() for p in teacher.parameters()]
+    codi.codi_loss(model, batch, CFG).backward()
+    assert all(p.grad is None for p in teacher.parameters())
+    assert model.transformer.h[0].attn.c_attn.weight.grad is not None
+    opt.step()
+    assert all(torch.equal(a, b) for a, b in zip(before, teacher.parameters()))
+    # the distilled states are the frozen copy's: after the step the trained weights differ, and KD
+    # equals the distillation towards the copy's states, not towards the trained weights'
+    xt, yt, pos_t, xs, ys, vs, is_latent, pos_s = batch
+    _, kd, _ = codi.codi_losses(model, *batch)
+    with torch.no_grad():
+        _, _, h_frozen = teacher(xt, hidden=True)
+        _, _, h_shared = model(xt, hidden=True)
+        _, h_s, _ = R.thought_forward(model, xs, vs, is_latent, thought=model.thought_proj, hidden=True)
+    torch.testing.assert_close(kd, codi.codi_distill(h_s, h_frozen, pos_s, pos_t))
+    assert not torch.allclose(kd, codi.codi_distill(h_s, h_shared, pos_s, pos_t))
+
+
+def test_keep_last_step_teacher_layout_contains_the_last_step():
+    tok = R.WordTokenizer(R.words_of(EXAMPLES))
+    parts = [R.encode_parts(tok, ex) for ex in EXAMPLES]
+    drop = codi.codi_batch(tok, parts, CFG)
+    keep = codi.codi_batch(tok, parts, {**CFG, 'codi_drop_last_step': False})
+    for b, ex in enumerate(EXAMPLES):
+        teacher = tok.decode(keep[0][b, :keep[2][b] + 1].tolist())
+        assert teacher == ex['question'] + '\n' + ''.join(s + '\n' for s in ex['steps']) + R.MARKER
+        assert tok.decode([keep[1][b, keep[2][b]].item()]).strip() == ex['answer']
+    for i in range(3, 8):  # the student side is untouched
+        assert torch.equal(drop[i], keep[i])
+
+
+def test_no_projection_feeds_h_unchanged(tiny_model):
+    tok = R.WordTokenizer([str(i) for i in range(10)])
+    codi.attach_thought_projection(tiny_model, {**CFG, 'codi_projection': False})
+    assert not hasattr(tiny_model, 'thought_proj')  # nothing to train, nothing in the checkpoint
+    codi.attach_thought_projection(tiny_model, CFG)  # a CODI checkpoint's projection is dropped too
+    codi.attach_thought_projection(tiny_model, {**CFG, 'codi_projection': False})
+    assert not hasattr(tiny_model, 'thought_proj')
+    batch = codi.codi_batch(tok, [R.encode_parts(tok, ex) for ex in EXAMPLES], CFG)
+    xt, yt, pos_t, xs, ys, vs, is_latent, pos_s = batch
+    seen = []  # the embeds of every model call: the teacher's (None), pass 0, then one per thought column
+    hook = tiny_model.register_forward_pre_hook(lambda m, args, kw: seen.append(kw.get('embeds')), with_kwargs=True)
+    ce_s, _, _ = codi.codi_losses(tiny_model, *batch)
+    hook.remove()
+    with torch.no_grad():
+        _, h, _ = R.thought_forward(tiny_model, xs, vs, is_latent, hidden=True)
+    cols = is_latent.any(0).nonzero().flatten().tolist()
+    assert seen[0] is None and len(seen) == 2 + len(cols)
+    for j, col in enumerate(cols):  # the thought's input is the last hidden state before it, as it is
+        rows = is_latent[:, col]
+        torch.testing.assert_close(seen[2 + j][rows, 0], h[-1][rows, col - 1], atol=1e-5, rtol=1e-5)
+    ref, _, _ = R.thought_forward(tiny_model, xs, vs, is_latent, thought=lambda h: h)
+    torch.testing.assert_close(ce_s, torch.nn.functional.cross_entropy(ref.flatten(0, 1), ys.flatten(), ignore_index=-1))

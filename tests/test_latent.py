@@ -287,7 +287,7 @@ def test_effective_parallelism(stopping_model):
     assert latent_sft.effective_parallelism(a, ['x', 'y', 'y']) == pytest.approx(2.0)  # two paths, half the mass each
     probe = latent_sft.probe_latents(stopping_model, TOK, CKPT, '1 2 3', max_new_tokens=8)
     n = latent_sft.latent_generate(stopping_model, TOK, [R.question_prompt(TOK, CKPT, '1 2 3')], 8, 4, 6)[0].count(TOK.id(R.LATENT))
-    assert len(probe) == n and all(len(top) == 4 and 1.0 <= n_eff <= 4.0 + 1e-9 for top, n_eff in probe)
+    assert len(probe) == n and all(len(top) == 4 and 1.0 <= n_eff <= 4.0 + 1e-9 and 0.0 <= top2 <= 1.0 for top, n_eff, top2 in probe)
 
 
 def test_soft_labels_file(tmp_path, tiny_model):
@@ -307,3 +307,84 @@ def test_soft_labels_file(tmp_path, tiny_model):
     other = [{**ex, 'question': '1 ' + ex['question']} for ex in examples]
     with pytest.raises(ValueError, match='other examples'):
         latent_sft.latent_load_labels(path, cfg, (other, parts), (other[:1], parts[:1]))
+
+
+# -----------------------------------------------------------------------------
+# ablations: each flag changes exactly what it names
+
+def test_ablated_masks_are_plain_causal_and_nothing_else_changes():
+    odd = R.encode_parts(TOK, {'question': '7 7', 'steps': ['7', '4'], 'answer': '4'})
+    parts = [PARTS, odd]  # two rows: the padded one too
+    base = latent_sft.latent_stage1_batch(TOK, parts, CFG, 64)
+    no_ind = latent_sft.latent_stage1_batch(TOK, parts, {**CFG, 'latent_induction_mask': False}, 64)
+    no_sup = latent_sft.latent_stage1_batch(TOK, parts, {**CFG, 'latent_supervision_mask': False}, 64)
+    for ablated, m in [(no_ind, 2), (no_sup, 7)]:  # me (encoder), md (decoder)
+        for i in range(10):  # every other tensor is the default's
+            assert i == m or torch.equal(ablated[i], base[i])
+        T = base[m].size(1)
+        tril = torch.ones(T, T, dtype=torch.bool).tril()
+        assert torch.equal(ablated[m], tril.expand_as(base[m]))  # entry by entry: plain causal
+        assert not bool((base[m] & ~ablated[m]).any())  # the default only removes entries from causal
+    # what the induction mask removes: a query seeing another (earlier) slot, or padding; nothing else
+    xe, se, me = base[0], base[3], base[2]
+    valid = torch.zeros_like(se)
+    valid[0, :len(latent_sft.latent_encoder_row(TOK, PARTS, 2)[0])] = True
+    valid[1, :len(latent_sft.latent_encoder_row(TOK, odd, 2)[0])] = True
+    removed = no_ind[2] & ~me
+    key_hidden = (se | ~valid)[:, None, :] & ~torch.eye(se.size(1), dtype=torch.bool)
+    assert torch.equal(removed, no_ind[2] & key_hidden)
+    # on the picture's example: L2 now sees L1, and L3 sees L1 and L2
+    names, _ = parse(INDUCTION)
+    row = {n: i for i, n in enumerate(names)}
+    assert no_ind[2][0, row['L2'], row['L1']] and not me[0, row['L2'], row['L1']]
+    # what the supervision mask removes on the example: segment S3 ('6 \\n', rows 10-11) now reads the
+    # question, z1 and S2; the answer ('###', row 14) reads S2 and S3
+    md, causal = base[7][0], no_sup[7][0]
+    assert causal[10, :10].all() and not md[10, :6].any() and not md[10, 7:9].any()
+    assert causal[14, 7].item() and not md[14, 7].item()
+
+
+def test_hidden_latents_feed_the_encoder_state_unchanged(tiny_model):
+    batch = latent_sft.latent_stage1_batch(TOK, [PARTS], CFG, 64)
+    xe, pe, me, se, xd, yd, pd, md, sd, banned = batch
+    seen = []  # the decoder call's embeds
+    hook = tiny_model.register_forward_pre_hook(lambda m, args, kw: seen.append(kw.get('embeds')), with_kwargs=True)
+    logits = latent_sft.latent_stage1_forward(tiny_model, batch, CFG['latent_topk'], latent_input='hidden')
+    hook.remove()
+    with torch.no_grad():
+        _, _, h = tiny_model(embeds=seen[0], pos=pe, attn_mask=me, hidden=True)  # the encoder call again
+    torch.testing.assert_close(seen[1][sd], h[-1][se])  # z_i = h at L_i (after ln_f), no top-k, no E
+    z_soft = latent_sft.soft_embedding(tiny_model.embed, *latent_sft.latent_encode(tiny_model, xe, pe, me, se, banned, 4))
+    assert not torch.allclose(seen[1][sd], z_soft)
+    emb = tiny_model.transformer.wte(xd)  # every other decoder input is the default's
+    torch.testing.assert_close(seen[1][~sd], emb[~sd])
+    tiny_model.zero_grad()  # and the decoder's loss trains the encoder through h
+    F = torch.nn.functional
+    F.cross_entropy(logits.flatten(0, 1), yd.flatten(), ignore_index=-1).backward()
+    assert tiny_model.embed.grad[TOK.id(R.LATENT)].abs().sum() > 0
+
+
+def test_alternating_schedule_picks_the_term_of_each_iteration(tiny_model):
+    labels = (torch.stack([torch.randperm(19)[:4] for _ in range(3)]), torch.randn(3, 4).softmax(-1))
+    batch = latent_sft.latent_stage2_batch(TOK, [PARTS + (labels,)], CFG)
+    kl, ce = latent_sft.latent_stage2_losses(tiny_model, *batch)
+    cfg = {**CFG, 'latent_stage': 2, 'latent_kl_weight': 0.3, 'latent_ce_weight': 2.0}
+    want = {'kl': 0.3 * kl, 'ce': 2.0 * ce, 'joint': 0.3 * kl + 2.0 * ce}
+    for it in range(7):
+        term = latent_sft.latent_stage2_term({**cfg, 'latent_schedule': 'alternate', 'iter_num': it})
+        assert term == ['kl', 'ce', 'joint'][it % 3]
+        loss = latent_sft.latent_loss(tiny_model, batch, {**cfg, 'latent_schedule': 'alternate', 'iter_num': it})
+        torch.testing.assert_close(loss, want[term])
+        joint = latent_sft.latent_loss(tiny_model, batch, {**cfg, 'latent_schedule': 'joint', 'iter_num': it})
+        torch.testing.assert_close(joint, want['joint'])  # the default: joint at every step
+    # evaluation passes no iteration: the joint loss, whatever the schedule
+    torch.testing.assert_close(latent_sft.latent_loss(tiny_model, batch, {**cfg, 'latent_schedule': 'alternate'}),
+                               want['joint'])
+
+
+def test_top2_score():
+    a = torch.tensor([0.5, 0.3, 0.2])
+    assert latent_sft.top2_score(a, ['x', 'x', 'x']) == 0.0  # one path
+    assert latent_sft.top2_score(a, ['x', 'y', 'z']) == pytest.approx(0.3 / 0.5)
+    assert latent_sft.top2_score(a, ['x', 'y', 'y']) == pytest.approx(1.0)  # pooled: 0.5 and 0.5
+    assert latent_sft.top2_score(a, ['x', 'y', 'x']) == pytest.approx(0.3 / 0.7)
