@@ -3,7 +3,7 @@
 # digits mod 10 when it writes its steps (CoT: each step the digit it adds and the new sum), and does
 # not when it must answer at once (No-CoT). Then Coconut asks whether the steps can live in continuous
 # thoughts instead of words. The CoT is written inside Coconut's thought block (<bot> steps <eot>: the
-# curriculum's stage 0); from it, two runs replace all fifteen step tokens by fifteen thoughts: the
+# curriculum's stage 0); from it, two runs replace all eighteen step tokens by eighteen thoughts: the
 # paper's (the last hidden state fed back, one step more per stage) and the soft thought
 # (softmax(h E^T) @ E, all at once). coconut.py has both; README, "Coconut", says why only one learns.
 # Probes on the test split: "zero" = accuracy with the thoughts removed (the model may then write the

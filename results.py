@@ -70,7 +70,7 @@ RECIPES = {
         ('Pause', 'config/quickstart.py', ['--method=pause', '--n_pause=5'], None),
         ('(Coconut stage 0)', 'config/quickstart_coconut0.py', [], None),  # the CoT inside <bot> .. <eot>
         ('Coconut', 'config/quickstart_coconut.py', [], '(Coconut stage 0)'),
-        ('Coconut, stage 1 (1 of 5 steps latent)', 'config/quickstart_coconut.py', ['--max_iters=100'],
+        ('Coconut, stage 1 (1 of 6 steps latent)', 'config/quickstart_coconut.py', ['--max_iters=100'],
          '(Coconut stage 0)'),
         *[(n, 'config/quickstart_coconut.py', o, '(Coconut stage 0)') for n, o in COCONUT_ABLATIONS],
         ('Coconut, soft thoughts', 'config/quickstart_coconut_soft.py', [], '(Coconut stage 0)'),

@@ -471,7 +471,8 @@ def main():
             break
         if stop_at_val_acc > 0 and iter_num % eval_interval == 0:  # iter 0 too: a solved start is not trained
             # a curriculum stops only in its last stage; every process takes the master's decision
-            last_stage = method not in STAGES or stage == STAGES[method](max_iters, len(train_parts), cfg)
+            # (the stage of the last step trained, max_iters - 1: the loop never enters the stage of max_iters)
+            last_stage = method not in STAGES or stage == STAGES[method](max(max_iters - 1, 0), len(train_parts), cfg)
             stop = torch.tensor(float(master and last_stage and stats.get('val_acc', 0) >= stop_at_val_acc), device=dev)
             all_reduce_sum([stop], world)
             if stop.item() > 0:

@@ -11,5 +11,5 @@ epochs_per_stage = 0.032 # 100 iterations at batch 64 over 200k examples
 max_iters = 600          # stages 1-6
 decay_lr = False
 learning_rate = 1e-4
-eval_interval = 500      # the start and the end; each stage is also scored when it ends
+eval_interval = 500      # the start, step 500 and the end; each stage is also scored when it ends
 log_interval = 50

@@ -15,5 +15,7 @@ lr_decay_iters = 300
 learning_rate = 1e-3
 min_lr = 1e-4
 eval_interval = 100
+stop_at_val_acc = 0.0    # train every step: the eval at step 0 would otherwise stop a run whose CoT start
+                         # already reads the answer through untrained latents, and write labels from them
 eval_examples = 200
 log_interval = 20
