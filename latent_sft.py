@@ -431,29 +431,31 @@ def latent_generate(model, tok, prompts, max_new_tokens, latent_k, budget, tempe
 # -----------------------------------------------------------------------------
 # probe: effective parallelism N_eff of each latent
 
-def effective_parallelism(alpha, continuations):
-    """N_eff = exp(entropy) of a latent's mass over distinct continuations (DESIGN section 5). alpha (k,):
-    the weights of its kept ids; continuations: one hashable outcome per id. Ids that lead to the same
-    continuation pool their weight: 1 when all agree, k when k equal weights all lead elsewhere."""
+def pooled_mass(alpha, continuations):
+    """A latent's mass per distinct continuation: alpha (k,) the weights of its kept ids, continuations
+    one hashable outcome per id; ids that lead to the same outcome are one path and pool their weight."""
     mass = {}
     for a, c in zip(alpha.tolist(), continuations):
         mass[c] = mass.get(c, 0.0) + a
-    p = torch.tensor(list(mass.values()), dtype=torch.float64)
+    return list(mass.values())
+
+
+def effective_parallelism(alpha, continuations):
+    """N_eff = exp(entropy) of a latent's mass over distinct continuations (DESIGN section 5), pooled by
+    pooled_mass: 1 when all ids agree, k when k equal weights all lead elsewhere."""
+    p = torch.tensor(pooled_mass(alpha, continuations), dtype=torch.float64)
     p = p / p.sum()
     return math.exp(-float(torch.special.xlogy(p, p).sum()))
 
 
 def top2_score(alpha, continuations):
     """Top-2 score of one latent: m2 / m1, where m1 >= m2 are the two largest masses after pooling the
-    latent's kept weights alpha (k,) by continuation exactly as effective_parallelism does (ids that
-    lead to the same outcome are one path). 1 when the second path is as likely as the first, 0 when
+    latent's kept weights alpha (k,) by continuation (pooled_mass, as effective_parallelism does).
+    1 when the second path is as likely as the first, 0 when
     one path holds all the mass (a single continuation). The per-question score is its mean over the
     latent steps (how close the runner-up path stays to the leader across the thinking); our precise
     form of the paper's analysis, which matches paths by their outcome, not by explicit solutions."""
-    mass = {}
-    for a, c in zip(alpha.tolist(), continuations):
-        mass[c] = mass.get(c, 0.0) + a
-    m = sorted(mass.values(), reverse=True)
+    m = sorted(pooled_mass(alpha, continuations), reverse=True)
     return m[1] / m[0] if len(m) > 1 and m[0] > 0 else 0.0
 
 
