@@ -198,6 +198,10 @@ COMPARE = {'multiply': dict(
            ['--sampler=power', '--mcmc_block=16', '--mcmc_steps=10']),
           ('GRPO (temperature 1)', 'GRPO', ['--temperature=1.0'])])}
 COMPARE_K = 16  # samples per question: pass@1 .. pass@16
+# MNNS: does a latent step hold the search states? cot2.py --probe on each seed's CoT, Coconut and soft-target
+# runs of both widths (the test split): per step, the mass on the reachable states, on the CoT's own state,
+# and the coverage of the reachable set; and the first seed's picture of one test example.
+REACHABLE = [f'{kind}, d {d}' for d in (32, 64) for kind in ('CoT', 'Coconut', 'CoT2 soft targets')]
 # Data that `python data/<task>/prepare.py` alone does not make: the commands that do, and a file they
 # write (its absence means: run them)
 PREPARE = {'multiply': ([['data/multiply/prepare.py', '--operand_split=500']], 'train_a_lt_500.json'),
@@ -344,6 +348,54 @@ def run_all(todo, jobs):
                 acc = f", accuracy {100 * res['accuracy']:.1f}%" if 'accuracy' in res else ''
                 print(f"[{time.time() - t0:6.0f} s] done   {what} ({time.time() - t1:.0f} s{acc}); "
                       f"{len(done)} of {len(todo)} runs done", flush=True)
+
+
+def reachable_probe(task, seed, threads):
+    """cot2.py --probe on one seed's REACHABLE runs, once they have all finished: <task>/seed<seed>/
+    reachable.json (made once), and on the first seed the picture <task>/latents.png. Skipped (None)
+    for tasks without those rows or while one is missing."""
+    names = [n for n in REACHABLE if any(r[0] == n for r in RECIPES[task])]
+    dirs = [run_dir(task, seed, n) for n in names]
+    path = os.path.join(out, task, f'seed{seed}', 'reachable.json')
+    if not names or not all(os.path.exists(os.path.join(d, 'result.json')) for d in dirs):
+        return None
+    if not os.path.exists(path):
+        picture = [f'--picture={os.path.join(out, task, "latents.png")}'] if seed == seeds[0] else []
+        sh(['cot2.py', '--probe', *dirs, f'--json_out={path}.tmp', *picture], os.path.join(out, task, f'seed{seed}', 'reachable.log'), threads)
+        os.replace(path + '.tmp', path)  # only a finished probe counts
+    return dict(zip(names, json.load(open(path))))
+
+
+def reachable_table(task, threads=0):
+    """Markdown: per probed row and step, mean over the seeds of mass on the reachable states / on the
+    CoT's state / coverage; None when no seed has its probe."""
+    probes = [p for p in (reachable_probe(task, s, threads) for s in seeds) if p]
+    if not probes:
+        return None
+    names = list(probes[0])
+    steps = sorted({r['step'] for r in probes[0][names[0]]['rows']})
+    head = ['model, latent'] + [f'step {i}' for i in steps]
+    states = [mean_std([r['states'] for p in probes for r in p[names[0]]['rows'] if r['step'] == i])[0] for i in steps]
+    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head),
+             '| reachable states (mean) | ' + ' | '.join(f'{s:.1f}' for s in states) + ' |']
+    for name in names:
+        rows = probes[0][name]['rows']
+        per_step = len(rows) // len(steps)  # Coconut: c thoughts per step, the others one row
+        for k in range(per_step):
+            label = name + (f', thought {k + 1} of {per_step} per step' if per_step > 1 else '')
+            cells = []
+            for i, step in enumerate(steps):
+                row = i * per_step + k
+                m = [mean_std([p[name]['rows'][row][key] for p in probes])[0]
+                     for key in ('reachable_mass', 'path_mass', 'coverage')]
+                cells.append(' / '.join(f'{v:.2f}' for v in m))
+            lines.append('| ' + ' | '.join([label] + cells) + ' |')
+    n = len(probes)
+    return (f"### {task}: what each latent step holds (test split, mean of {n} seed{'s' * (n > 1)}): probability mass on the "
+            f"reachable states / on the CoT's own state / share of the reachable states among the most likely tokens "
+            f"(cot2.py --probe; CoT: the distribution it writes each partial sum from)\n\n" + '\n'.join(lines)
+            + (f"\n\nPicture of one test example (seed {seeds[0]}): `{os.path.join(out, task, 'latents.png')}`"
+               if os.path.exists(os.path.join(out, task, 'latents.png')) else ''))
 
 
 # -----------------------------------------------------------------------------
@@ -496,6 +548,9 @@ def write_results(task_list, total_seconds):
     for task in task_list:
         parts.append(f"### {task}: accuracy and # tokens (new tokens per question; a thought counts as one)\n\n"
                      + method_table(task))
+        probes = reachable_table(task)
+        if probes:
+            parts.append(probes)
     if sampling:
         table, res = sampling_table()
         parts.append(f"### Sampling: {sampling_task}, checkpoint '{SAMPLING_CKPT[sampling_task][0]}' of seed {seeds[0]}, first "

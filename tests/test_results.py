@@ -102,3 +102,29 @@ def test_cpu_preset_plans_mnns(monkeypatch, capsys):
     assert results.probed('Coconut, d 32') and results.probed('Coconut, soft thoughts, d 32')
     assert not results.probed('- w/o thought, d 32') and not results.probed('CoT, d 32')
     assert results.PREPARE['mnns5'][0][0] == ['data/mnns/prepare.py', '--m=5', '--out_dir=data/mnns5']
+
+
+def test_reachable_table_means_over_seeds(tmp_path, monkeypatch):
+    """The MNNS probe table from each seed's reachable.json (as cot2.py --probe writes it): a row per
+    model (Coconut: one per thought of a step), a cell per step, means over the seeds."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(results, 'seeds', [1, 2])
+    monkeypatch.setattr(results, 'RECIPES', {'mnns': [(n, 'c.py', [], None) for n in ('CoT, d 32', 'Coconut, d 32')]})
+    monkeypatch.setattr(results, 'REACHABLE', ['CoT, d 32', 'Coconut, d 32'])
+    for seed, m in ((1, 0.5), (2, 0.7)):
+        for name in ('CoT, d 32', 'Coconut, d 32'):
+            os.makedirs(results.run_dir('mnns', seed, name))
+            json.dump({'accuracy': 1.0}, open(os.path.join(results.run_dir('mnns', seed, name), 'result.json'), 'w'))
+        row = lambda j, step: {'row': j, 'step': step, 'states': 2.0 * step, 'reachable_mass': m, 'path_mass': m / 2,
+                               'coverage': 1.0}
+        probe = [{'what': 'CoT', 'rows': [row(0, 1), row(1, 2)]},
+                 {'what': 'Coconut thoughts', 'rows': [row(0, 1), row(1, 1), row(2, 2), row(3, 2)]}]
+        json.dump(probe, open(os.path.join(results.out, 'mnns', f'seed{seed}', 'reachable.json'), 'w'))
+    table = results.reachable_table('mnns')
+    assert 'mean of 2 seeds' in table and '| model, latent | step 1 | step 2 |' in table
+    assert '| reachable states (mean) | 2.0 | 4.0 |' in table
+    assert '| CoT, d 32 | 0.60 / 0.30 / 1.00 | 0.60 / 0.30 / 1.00 |' in table
+    assert '| Coconut, d 32, thought 2 of 2 per step | 0.60 / 0.30 / 1.00 |' in table
+    os.remove(os.path.join(results.out, 'mnns', 'seed1', 'reachable.json'))
+    os.remove(os.path.join(results.run_dir('mnns', 1, 'CoT, d 32'), 'result.json'))  # seed 1 cannot be probed yet
+    assert 'mean of 1 seed)' in results.reachable_table('mnns')
