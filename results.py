@@ -2,12 +2,14 @@
 Regenerate every measured table: prepare the data, train each method's recipe for each seed, score it
 on the test split, run the sampling methods on one CoT checkpoint, and write RESULTS.md (and the same
 tables into README.md, between the `results` markers).
-    python results.py                              # --preset=cpu: running sum + 3 x 3 multiplication, 3 seeds
+    python results.py                              # --preset=cpu: running sum, 3 x 3 multiplication, MNNS (m 4, 5), 3 seeds
     python results.py --preset=gpu                 # paper scale: ProsQA (+ GSM8k-Aug when online), GPT-2 small
     python results.py --tasks=running_sum --seeds=[1337] --sampling=False   # one table, one seed
     python results.py --extra_test=prosqa_test.json   # also score every run on this file (e.g. the official ProsQA test split)
     python results.py --tables_only=True           # rewrite the tables from the runs finished so far
     python results.py --compare_only=True          # only base / low temperature / power / GRPO (seed 1337), printed
+MNNS tables also get what each latent step holds against the reachable set (cot2.py --probe, made once
+per seed when its CoT, Coconut and soft-target runs are done) and a picture of one example.
 Resumable: a finished run (its result.json written) is skipped, a half-trained one resumes from its
 checkpoint, so rerunning after an interruption (or to rewrite the tables) costs only what is missing.
 Each run's logs are in out-results/<task>/seed<seed>/<run>/{train,eval}.log.
@@ -566,6 +568,9 @@ def write_results(task_list, total_seconds):
              f"split unless stated.")
     sections = {}
     for task in task_list:
+        if not any(os.path.exists(result_path(('train', task, s, r[0]))) for s in seeds for r in RECIPES[task]):
+            print(f"{task}: no finished run here; RESULTS.md keeps its section as it was")
+            continue
         parts = [f"### {task}: accuracy and # tokens (new tokens per question; a thought counts as one)\n\n{stamp}\n\n"
                  + method_table(task)]
         probes = reachable_table(task)

@@ -1,5 +1,6 @@
 """Shared test fixtures: a tiny model and a tiny running-sum dataset written into a temp folder.
 Everything runs on CPU, offline, in seconds."""
+import importlib.util
 import os
 import random
 import sys
@@ -14,10 +15,14 @@ import reasoning as R  # noqa: E402
 from model import GPT, GPTConfig  # noqa: E402
 
 
+_spec = importlib.util.spec_from_file_location('prepare_running_sum', os.path.join(ROOT, 'data', 'running_sum', 'prepare.py'))
+_running_sum = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_running_sum)
+
+
 def running_sum_example(rng, n=4):
-    digits = [rng.randrange(10) for _ in range(n)]
-    sums = [sum(digits[:i + 1]) % 10 for i in range(n)]
-    return {'question': ' '.join(map(str, digits)), 'steps': [str(s) for s in sums[:-1]], 'answer': str(sums[-1])}
+    """One example of the quickstart's task as data/running_sum/prepare.py writes it ('d s' per digit)."""
+    return _running_sum.make_example(rng, n)
 
 
 @pytest.fixture

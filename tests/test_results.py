@@ -53,6 +53,9 @@ def test_results_end_to_end(workdir, monkeypatch, capsys):
     assert f"| CoT | {sum(accs) / 2:.1f} +- " in table and f"{accs[0]:.1f} / {accs[1]:.1f}" in table
     assert '| power | ' in table and 'pass@2' in table
     assert table.startswith('<!-- section:other -->\n### other: a table of another task\n')  # kept: not rerun
+    monkeypatch.setitem(results.RECIPES, 'other', [('CoT', 'config/tiny.py', [], None)])
+    results.write_results(['tiny', 'other'], 0)  # 'other' has no run here: its old section stays
+    assert '### other: a table of another task' in open('RESULTS.md').read()
     if importlib.util.find_spec('matplotlib'):  # the plot is optional, like matplotlib
         assert os.path.getsize('out-results/passk.png') > 1000 and 'passk.png' in table
     else:
