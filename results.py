@@ -254,8 +254,9 @@ def train_args(task, seed, name, config, overrides, parent):
 
 
 def probed(name):
-    """Rows scored with the thought probes too (zero thoughts, the swap): Coconut's, where thoughts exist."""
-    return 'Coconut' in name and not any(a in name for a in ('w/o thought', 'pause as thought'))
+    """Rows scored with the thought probes too (zero thoughts, the swap): Coconut's, where thoughts exist
+    (its w/o curriculum ablation has them too)."""
+    return ('Coconut' in name or 'w/o curriculum' in name) and not any(a in name for a in ('w/o thought', 'pause as thought'))
 
 
 def train_and_score(task, seed, name, config, overrides, parent, threads):

@@ -16,7 +16,7 @@ def fresh_results():
     importlib.reload(results)  # main() sets its config globals from argv, as a script does: start clean
 
 TINY = ("dataset = 'tiny'\nn_layer = 2\nn_head = 2\nn_embd = 32\nblock_size = 64\nbatch_size = 16\n"
-        "eval_iters = 2\neval_examples = 8\neval_max_new_tokens = 12\nmax_iters = 6\nlr_decay_iters = 6\n"
+        "eval_iters = 2\neval_examples = 8\neval_max_new_tokens = 16\nmax_iters = 6\nlr_decay_iters = 6\n"
         "warmup_iters = 2\nlearning_rate = 3e-3\neval_interval = 100\nlog_interval = 1\n")
 
 
@@ -107,7 +107,7 @@ def test_cpu_preset_plans_mnns(monkeypatch, capsys):
     assert all('--dataset=mnns5' in l for l in lines if l.startswith('mnns5'))
     assert any('data/mnns5/cot2_labels.pt' in l for l in lines)
     assert results.probed('Coconut, d 32') and results.probed('Coconut, soft thoughts, d 32')
-    assert not results.probed('- w/o thought, d 32') and not results.probed('CoT, d 32')
+    assert not results.probed('- w/o thought, d 32') and not results.probed('CoT, d 32') and results.probed('- w/o curriculum')
     assert results.PREPARE['mnns5'][0][0] == ['data/mnns/prepare.py', '--m=5', '--out_dir=data/mnns5']
 
 

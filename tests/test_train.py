@@ -9,8 +9,8 @@ import pytest
 from test_config import run
 
 TINY = ['--dataset=tiny', '--n_layer=2', '--n_head=2', '--n_embd=32', '--batch_size=16', '--eval_iters=2',
-        '--eval_examples=8', '--eval_max_new_tokens=12', '--log_interval=1', '--warmup_iters=2',
-        '--lr_decay_iters=20', '--learning_rate=3e-3']
+        '--eval_examples=8', '--eval_max_new_tokens=16', '--log_interval=1', '--warmup_iters=2',
+        '--lr_decay_iters=20', '--learning_rate=3e-3']  # 16 new tokens: the fixture's CoT, 4 x 'd s \n' + '### A <eos>', is 15
 
 
 def losses(stdout):
