@@ -379,8 +379,7 @@ def reachable_table(task, threads=0):
     steps = sorted({r['step'] for r in probes[0][names[0]]['rows']})
     head = ['model, latent'] + [f'step {i}' for i in steps]
     states = [mean_std([r['states'] for p in probes for r in p[names[0]]['rows'] if r['step'] == i])[0] for i in steps]
-    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head),
-             '| reachable states (mean) | ' + ' | '.join(f'{s:.1f}' for s in states) + ' |']
+    lines = [['reachable states (mean)'] + [f'{s:.1f}' for s in states]]
     for name in names:
         rows = probes[0][name]['rows']
         per_step = len(rows) // len(steps)  # Coconut: c thoughts per step, the others one row
@@ -392,17 +391,22 @@ def reachable_table(task, threads=0):
                 m = [mean_std([p[name]['rows'][row][key] for p in probes])[0]
                      for key in ('reachable_mass', 'path_mass', 'coverage')]
                 cells.append(' / '.join(f'{v:.2f}' for v in m))
-            lines.append('| ' + ' | '.join([label] + cells) + ' |')
+            lines.append([label] + cells)
     n = len(probes)
     return (f"### {task}: what each latent step holds (test split, mean of {n} seed{'s' * (n > 1)}): probability mass on the "
             f"reachable states / on the CoT's own state / share of the reachable states among the most likely tokens "
-            f"(cot2.py --probe; CoT: the distribution it writes each partial sum from)\n\n" + '\n'.join(lines)
+            f"(cot2.py --probe; CoT: the distribution it writes each partial sum from)\n\n" + markdown(head, lines)
             + (f"\n\nPicture of one test example (seed {seeds[0]}): `{os.path.join(out, task, 'latents.png')}`"
                if os.path.exists(os.path.join(out, task, 'latents.png')) else ''))
 
 
 # -----------------------------------------------------------------------------
 # tables
+
+def markdown(head, rows):
+    """A markdown table: head a list of column names, rows lists of cell strings."""
+    return '\n'.join(['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)] + ['| ' + ' | '.join(r) + ' |' for r in rows])
+
 
 def mean_std(xs):
     m = sum(xs) / len(xs)
@@ -419,12 +423,12 @@ def method_table(task):
     head += ['zero thoughts (%)', 'swap (%)'] if probes else []
     head += ['official test (%)'] if extra_test else []
     head += ['paper: accuracy (# tokens)'] if paper else []
-    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    lines = []
     for name, *_ in rows:
         paths = [os.path.join(run_dir(task, s, name), 'result.json') for s in seeds]
         res = [json.load(open(p)) for p in paths if os.path.exists(p)]  # all of them, unless --tables_only
         if not res:
-            lines.append(f"| {name} | not run yet |" + ' |' * (len(head) - 2))
+            lines.append([name, 'not run yet'] + [''] * (len(head) - 2))
             continue
         m, s = mean_std([100 * r['accuracy'] for r in res])
         missing = f" ({len(seeds) - len(res)} seed{'s' * (len(seeds) - len(res) > 1)} not run yet)" if len(res) < len(seeds) else ''
@@ -436,22 +440,22 @@ def method_table(task):
             cells.append(f"{mean_std([100 * r['extra']['accuracy'] for r in res])[0]:.1f}")
         if paper:
             cells.append(paper.get(name, ''))
-        lines.append('| ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines)
+        lines.append(cells)
+    return markdown(head, lines)
 
 
 def sampling_table():
     res = [(label, json.load(open(result_path(('sample', label, o))))) for label, o in SAMPLERS]
     greedy = res[0][1]['seconds']
     head = ['decoding', 'accuracy'] + [f'pass@{k}' for k in range(1, K + 1)] + ['# tokens', 'time / question vs greedy']
-    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    lines = []
     for label, r in res:
         # greedy decodes each question once: it is deterministic, so pass@k is its accuracy for every k
         curve = [r['pass@k'].get(str(k), r['accuracy'] if label == 'greedy' else None) for k in range(1, K + 1)]
         cells = [label, f"{r['accuracy']:.3f}"] + [f"{c:.3f}" if c is not None else '' for c in curve]
         cells += [f"{r['tokens_per_question']:.1f}", f"{r['seconds'] / greedy:.1f}"]
-        lines.append('| ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines), res
+        lines.append(cells)
+    return markdown(head, lines), res
 
 
 def pass_k_figure(path):
@@ -509,14 +513,14 @@ def compare_table():
     dom, ood = c['splits']
     head = (['decoding'] + [f'in domain pass@{k}' for k in ks] + [f'out of domain pass@{k}' for k in ks]
             + ['# tokens', 'log-likelihood under base', 'confidence under base', 'time vs base'])
-    lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    lines = []
     base_time = res[c['rows'][0][0]][dom]['seconds']
     for label, r in res.items():
         cells = [label] + [f"{r[s]['pass@k'][str(k)]:.3f}" for s in (dom, ood) for k in ks]
         cells += [f"{r[dom]['tokens_per_question']:.1f}", f"{r[dom]['base_loglik']:.3f}",
                   f"{r[dom]['base_confidence']:.2f}", f"{r[dom]['seconds'] / base_time:.1f}"]
-        lines.append('| ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines), res
+        lines.append(cells)
+    return markdown(head, lines), res
 
 
 def plot_compare(res, path):
