@@ -129,9 +129,7 @@ def probe_thoughts(model, tok, ckpt, question, k=5):
     _, _, probe = R.prefill(model, tok, [prompt], 1)
     if probe is None:
         return []
-    logits = probe[0].float()  # (n_thoughts, V)
-    logits[:, R.banned_ids(tok, logits.size(-1))] = -float('inf')  # rank only ids the tokenizer can decode
-    probs = logits.softmax(-1)
+    probs = R.decodable_probs(tok, probe[0])  # (n_thoughts, V): rank only ids the tokenizer can decode
     top = probs.topk(k, dim=-1)
     return [[(tok.decode([i]), p) for i, p in zip(ids.tolist(), ps.tolist())] for ids, ps in zip(top.indices, top.values)]
 

@@ -110,23 +110,20 @@ def step_distributions(model, tok, ckpt, examples, batch_size=250):
         elif cfg['method'] == 'coconut':
             _, _, probe = R.prefill(model, tok, prompts, 0)
             assert probe is not None, "a Coconut checkpoint with thoughts (its last stage has none?)"
-            probe = probe.float()
-            probe[..., R.banned_ids(tok, probe.size(-1))] = -float('inf')  # ids the tokenizer cannot decode
-            P, step = probe.softmax(-1).cpu(), torch.arange(probe.size(1)) // cfg['c_thought']
+            P, step = R.decodable_probs(tok, probe).cpu(), torch.arange(probe.size(1)) // cfg['c_thought']
         else:  # the CoT: teacher-force its own greedy chain, read the distribution before each step's first token
             outs = R.generate(model, tok, prompts, 4 * n_steps + 8)
             x, y, valid = R.collate(list(zip(prompts, outs)), tok.id(R.PAD), model.lm_head.weight.device,
                                    model.config.block_size)
-            logits, _ = model(x, valid=valid)
-            logits[..., R.banned_ids(tok, logits.size(-1))] = -float('inf')
+            probs = R.decodable_probs(tok, model(x, valid=valid)[0])  # (B, T, V)
             nl = tok.id('\n')
-            P = torch.zeros(len(chunk), n_steps, logits.size(-1))
+            P = torch.zeros(len(chunk), n_steps, probs.size(-1))
             for r, o in enumerate(outs):
                 starts = [0] + [t + 1 for t, i in enumerate(o) if i == nl]  # each step's first target token
                 at = (y[r] >= 0).nonzero().flatten()  # positions that predict target tokens 0, 1, ...
                 for i, t in enumerate(starts[:n_steps]):
                     if t < len(at):
-                        P[r, i] = logits[r, at[t]].float().softmax(-1).cpu()
+                        P[r, i] = probs[r, at[t]].cpu()
         out.append(P)
     n = max(P.size(1) for P in out)
     out = [F.pad(P, (0, 0, 0, n - P.size(1))) for P in out]  # latents: a batch may stop earlier

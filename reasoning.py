@@ -432,6 +432,13 @@ def banned_ids(tok, vocab_size):
     return list(range(tok.n_vocab, vocab_size)) + [tok.id(t) for t in NEVER_SAMPLED]
 
 
+def decodable_probs(tok, logits):
+    """(..., V) float32 probabilities over the ids the tokenizer can decode: how the probes read a
+    position (a thought through the LM head, the distribution a CoT writes a step from)."""
+    banned = torch.tensor(banned_ids(tok, logits.size(-1)), device=logits.device)
+    return logits.float().index_fill(-1, banned, -float('inf')).softmax(-1)  # out of place: logits stay as they were
+
+
 def banned_mask(tok, vocab_size, device, allow=()):
     """(V,) bool on the device, True at the ids a decoder must not emit: banned_ids and the method
     tokens <bot> <eot> <pause>, which a method's layout writes, not the model; except the tokens in

@@ -93,17 +93,19 @@ def test_gpu_preset_dry_run(monkeypatch, capsys):
     assert any('--pause_as_thought=True' in l and 'prosqa' in l for l in lines)
 
 
-def test_cpu_preset_plans_mnns(monkeypatch, capsys):
+def test_cpu_preset_plans_mnns(tmp_path, monkeypatch, capsys):
     """The CPU preset's MNNS tables: every config exists, Coconut starts from its own stage 0 of the
     same width, m = 5 runs read data/mnns5 and its CoT2 labels, and Coconut rows are scored with the
     thought probes."""
-    monkeypatch.chdir(results.ROOT)
-    monkeypatch.setattr(sys, 'argv', ['results.py', '--preset=cpu', '--dry_run=True', '--tasks=mnns,mnns5'])
+    monkeypatch.chdir(results.ROOT)  # the configs are relative to the repository root
+    out = str(tmp_path / 'out')      # empty, so that no local run's checkpoint turns a run into a resume
+    monkeypatch.setattr(sys, 'argv', ['results.py', '--preset=cpu', '--dry_run=True', '--tasks=mnns,mnns5', f'--out={out}'])
     results.main()
     lines = [l for l in capsys.readouterr().out.splitlines() if 'python train.py' in l]
     assert len(lines) == 3 * (len(results.RECIPES['mnns']) + len(results.RECIPES['mnns5']))
+    assert not any('--init_from=resume' in l for l in lines)
     co = next(l for l in lines if l.startswith('mnns seed 1338, Coconut, d 64:'))
-    assert co.endswith('--init_from=out-results/mnns/seed1338/coconut-stage-0-d-64')
+    assert co.endswith(f'--init_from={out}/mnns/seed1338/coconut-stage-0-d-64')
     assert all('--dataset=mnns5' in l for l in lines if l.startswith('mnns5'))
     assert any('data/mnns5/cot2_labels.pt' in l for l in lines)
     assert results.probed('Coconut, d 32') and results.probed('Coconut, soft thoughts, d 32')
