@@ -48,6 +48,8 @@ class KVCache:
             self.valid = torch.zeros(batch_size, max_len, dtype=torch.bool, device=device)
             self.positions = torch.arange(max_len, device=device)  # decode_step's position t is a view of one
         self.padded = False  # True once any padding was written: then every step needs a mask
+        self.pos_shift = 0  # added to the position id of every position written from now on (iCoT's
+                            # keep_position: the answer sits where it sat before the CoT was removed)
 
     def update(self, layer, k, v):
         """Store this chunk's (B, nh, T, hs) keys/values for `layer`; return all keys/values so far."""
@@ -261,6 +263,8 @@ class GPT(nn.Module):
             cache.padded = padded = cache.padded or padded
         if pos is None:
             pos = (past_real + valid.long().cumsum(1) - 1).clamp(min=0)  # (B, T)
+            if cache is not None:
+                pos = pos + cache.pos_shift
         mask = None
         if attn_mask is not None:
             assert attn_mask.shape == (B, T, start + T), f"attn_mask {tuple(attn_mask.shape)} != {(B, T, start + T)}"
@@ -309,7 +313,7 @@ class GPT(nn.Module):
         cache.valid.index_copy_(1, t.view(1), valid)
         k_pos = torch.arange(cache.max_len, device=t.device)
         seen = cache.valid & (k_pos <= t)  # (B, max_len) real keys so far, this one included if valid
-        pos = (seen.sum(1, keepdim=True) - 1).clamp(min=0)  # (B, 1) as the eager forward counts positions
+        pos = (seen.sum(1, keepdim=True) - 1).clamp(min=0) + cache.pos_shift  # (B, 1) as the eager forward counts
         x = self.transformer.drop(x + self.transformer.wpe(pos))
         mask = (seen | (k_pos == t))[:, None, None, :]  # (B, 1, 1, max_len); a query always sees itself
         for layer, block in enumerate(self.transformer.h):

@@ -23,6 +23,7 @@ import torch
 import coconut
 import codi
 import configurator
+import icot
 import latent_sft
 import power_sampling
 import reasoning as R
@@ -133,6 +134,10 @@ def method_decoder(model, tok, ckpt, max_new_tokens=128, temperature=0.0, top_k=
         return lambda prompts: latent_sft.latent_generate(model, tok, prompts, max_new_tokens, cfg['latent_topk'],
                                                           budget or cfg['latent_budget'], temperature, top_k, top_p,
                                                           num_samples, generator)
+    if cfg['method'] == 'icot' and cfg.get('icot_keep_position', False):  # the removed tokens' positions skipped
+        shift = icot.icot_shift(cfg, ckpt.get('stage') or 0)
+        return lambda prompts: icot.icot_generate(model, tok, prompts, max_new_tokens, shift, temperature, top_k,
+                                                  top_p, num_samples, generator)
     return lambda prompts: R.generate(model, tok, prompts, max_new_tokens, temperature, top_k, top_p,
                                       num_samples, generator)
 
@@ -209,6 +214,9 @@ def make_decoder(model, tok, generator, ckpt=None, stats=None):
     per prompt. One branch per decoding strategy. stats: a dict the soft and power samplers write
     their counts into (summarised by decoder_summary)."""
     stats = {} if stats is None else stats
+    if sampler != 'plain' and ckpt is not None and ckpt['config'].get('icot_keep_position', False):
+        raise ValueError(f"sampler={sampler!r} decodes with consecutive positions; an iCoT checkpoint trained with "
+                         f"icot_keep_position skips the removed tokens' positions: use the plain sampler")
     if sampler == 'plain':
         return method_decoder(model, tok, ckpt, max_new_tokens, temperature, top_k, top_p, num_samples, generator,
                               latent_budget)

@@ -100,6 +100,8 @@ latent_schedule = 'joint'  # stage 2: KL + CE at every step; 'alternate': a KL s
 # iCoT (method = icot; icot.py): from a CoT checkpoint, CoT tokens removed from the front, one at a time
 icot_remove_per_epoch = 8.0  # tokens removed per epoch (paper: 8 on GSM8k); fractions and large values fine
 icot_smoothing = 4.0     # removal smoothing lambda: P(extra offset o) ~ exp(-lambda o) (0 = off)
+icot_keep_position = False  # kept tokens keep their position ids in the full CoT (official --keep_position; the
+                         # CPU recipes need it: a model trained from scratch reads by position)
 # GRPO (method = grpo; grpo.py): batch_size prompts x grpo_group samples per step, from a CoT checkpoint
 grpo_group = 8           # G: samples per prompt; the group's mean reward is each sample's baseline
 grpo_temperature = 1.0   # the policy samples (and is scored) at this temperature
@@ -146,7 +148,7 @@ CHECKS = {
     'gradient_accumulation_steps': at_least(1), 'n_pause': at_least(0),
     # Coconut
     # iCoT, GRPO
-    'icot_remove_per_epoch': above(0), 'icot_smoothing': at_least(0), 'grpo_group': at_least(2),
+    'icot_remove_per_epoch': above(0), 'icot_smoothing': at_least(0), 'icot_keep_position': FLAG, 'grpo_group': at_least(2),
     'grpo_temperature': above(0), 'grpo_max_new_tokens': at_least(1), 'grpo_std_norm': FLAG,
     'c_thought': at_least(1), 'epochs_per_stage': above(0), 'max_latent_stage': at_least(0), 'start_stage': at_least(0),
     'pad_latent_to_max': FLAG, 'uniform_prob': between(0, 1), 'reset_optimizer': FLAG, 'no_curriculum': FLAG,
@@ -418,6 +420,9 @@ def main():
         cfg['latent_labels'] = cfg_run['latent_labels'] = latent_sft.latent_labels_path(cfg, ckpt)  # recorded for resuming
         train_parts, valid_parts = latent_sft.latent_load_labels(cfg['latent_labels'], cfg, (train_examples, train_parts),
                                                                  (valid_examples, valid_parts))
+    if method == 'icot' and icot_keep_position:  # decoding skips min(removed, this) positions; recorded for it
+        cfg['icot_chain_len'] = cfg_run['icot_chain_len'] = icot.icot_chain_length(train_parts + valid_parts)
+        print(f"iCoT keep_position: every CoT has {cfg['icot_chain_len']} tokens; the kept ones keep their positions")
     print(f"{model.get_num_params() / 1e6:.2f}M parameters (non-embedding)")
     if method == 'coconut':
         print(f"Coconut: {c_thought} thought(s) per step, "

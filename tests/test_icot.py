@@ -2,6 +2,7 @@
 smoothing, and train.py running the schedule with an AdamW reset at each removal."""
 import math
 
+import pytest
 import torch
 
 import icot
@@ -56,3 +57,65 @@ def test_train_runs_the_schedule_and_resets_adamw(workdir):
     assert r.returncode == 0, r.stderr
     assert 'iter 2: icot stage 0 -> 1, optimizer reset' in r.stdout
     assert 'iter 4: icot stage 1 -> 2, optimizer reset' in r.stdout and 'eval iter 5 (stage 2)' in r.stdout
+
+
+def test_keep_position_puts_every_kept_token_where_it_sat_in_the_full_cot():
+    parts = R.encode_parts(TOK, EX)  # Q '1 2 3 \n' (P = 4), CoT '1' '\n' '3' '\n', then '### 6 <eos>'
+    full = sum(R.layout(TOK, parts, 'cot'), [])  # the CoT layout: token at index i has position i
+    cfg = {'icot_smoothing': 0.0, 'device': 'cpu', 'block_size': 64, 'icot_keep_position': True}
+    P = len(parts[0])
+    for removed in range(6):
+        x, y, pos = icot.icot_batch(TOK, [parts], cfg, stage=removed)
+        gone = min(removed, 4)
+        n = (x[0] != TOK.id(R.PAD)).sum().item()
+        ids, at = x[0, :n].tolist(), pos[0, :n].tolist()
+        assert at[:P - 1] == list(range(P - 1)) and ids[:P - 1] == full[:P - 1]  # the question but its last token
+        assert at[P - 1] == P - 1 + gone  # the newline takes the last removed token's position
+        assert all(full[p] == t for p, t in zip(at[P:], ids[P:]))  # every kept token at its full-CoT position
+        assert at == sorted(set(at))  # increasing, no position used twice
+    assert len(icot.icot_batch(TOK, [parts], {**cfg, 'icot_keep_position': False}, stage=2)) == 2  # off: x, y only
+
+
+def test_chain_length_must_be_one_length_for_keep_position():
+    parts = R.encode_parts(TOK, EX)
+    assert icot.icot_chain_length([parts, parts]) == 4
+    short = R.encode_parts(TOK, {**EX, 'steps': ['1']})
+    with pytest.raises(ValueError, match='one length'):
+        icot.icot_chain_length([parts, short])
+    assert icot.icot_shift({'icot_keep_position': True, 'icot_chain_len': 4}, 2) == 2
+    assert icot.icot_shift({'icot_keep_position': True, 'icot_chain_len': 4}, 9) == 4  # capped: the chain is gone
+    assert icot.icot_shift({'icot_keep_position': False}, 9) == 0
+
+
+def test_icot_generate_decodes_with_the_positions_training_used(tiny_model):
+    """The cached decode with a shift equals greedy decoding by full recomputation with the shifted
+    position ids, for prompts of different lengths (left padding) and with num_samples rows."""
+    tok = R.WordTokenizer(R.words_of([EX]))
+    prompts = [tok.encode('1 2 3\n'), tok.encode('3 1\n')]
+    shift, new = 3, 6
+    got = icot.icot_generate(tiny_model, tok, prompts, new, shift, num_samples=2)
+    banned = R.banned_mask(tok, tiny_model.config.vocab_size, 'cpu')
+    for b, prompt in enumerate(prompts):
+        seq = list(prompt)
+        for _ in range(new):
+            P = len(prompt)
+            pos = icot.icot_positions(P, shift, len(seq))
+            logits, _ = tiny_model(torch.tensor([seq]), pos=torch.tensor([pos]))
+            nxt = logits[0, -1].masked_fill(banned, -float('inf')).argmax().item()
+            seq.append(nxt)
+            if nxt == tok.eos_id:
+                break
+        assert got[2 * b] == got[2 * b + 1] == seq[len(prompt):]
+
+
+def test_train_keep_position_records_the_chain_and_decodes(workdir):
+    r = run('train.py', *TINY, '--method=icot', '--icot_remove_per_epoch=62.5', '--icot_keep_position=True',
+            '--out_dir=k', '--max_iters=5', '--eval_interval=5', cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert 'iCoT keep_position: every CoT has 12 tokens' in r.stdout and 'eval iter 5 (stage 2)' in r.stdout
+    ckpt = R.load_checkpoint_file(str(workdir / 'k' / 'ckpt.pt'))
+    assert ckpt['config']['icot_chain_len'] == 12 and ckpt['stage'] == 2
+    r = run('sample.py', '--out_dir=k', '--eval=test', cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    r = run('sample.py', '--out_dir=k', '--eval=test', '--sampler=power', cwd=workdir)
+    assert r.returncode != 0 and 'icot_keep_position' in r.stderr
