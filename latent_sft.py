@@ -69,32 +69,38 @@ def soft_embedding(E, ids, alpha):
 LQ, LZ, LS, LA, LPAD = range(5)  # decoder roles: question (+ <bot>), latent, segment, answer (<eot> on), padding
 
 
-def latent_segments(steps, r):
-    """The CoT's tokens (every step, newlines included) cut into segments of r; the last may be shorter."""
+def latent_segments(steps, r, first=0):
+    """The CoT's tokens (every step, newlines included) cut into segments of r; the last may be shorter.
+    first > 0: the first segment has `first` tokens, the others r (latent_first_segment). A latent
+    starts as the CoT model's prediction after its segment's last token, so the cut decides what it
+    starts holding: on the running sum ('d s \\n' per step) r = 3 puts every latent after a newline,
+    where the prediction is the next digit, already in the question; first = 1 puts it after a digit,
+    where the prediction is the new running sum, the state the chain must carry."""
     cot = [t for s in steps for t in s]
-    return [cot[i:i + r] for i in range(0, len(cot), r)]
+    first = first or r
+    return ([cot[:first]] if cot else []) + [cot[i:i + r] for i in range(first, len(cot), r)]
 
 
-def latent_encoder_row(tok, parts, r):
+def latent_encoder_row(tok, parts, r, first=0):
     """Encoder ids Q S1 L1 .. SN LN of one example and their position ids. CoT tokens keep their CoT
     layout positions (the slots take no room), so the encoder reads the CoT as the CoT model does;
     L_i shares the position of its segment's last token (see latent_encode)."""
     question, steps = parts[0], parts[1]
     ids, pos, p = list(question), list(range(len(question))), len(question)  # p: the next CoT token's position
-    for seg in latent_segments(steps, r):
+    for seg in latent_segments(steps, r, first):
         ids += seg + [tok.id(R.LATENT)]
         pos += list(range(p, p + len(seg))) + [p + len(seg) - 1]
         p += len(seg)
     return ids, pos
 
 
-def latent_decoder_row(tok, parts, r):
+def latent_decoder_row(tok, parts, r, first=0):
     """Decoder of one example: the (prompt, target) pair for collate, and per position its role, its
     latent index k (z_i and S(i+1): i; the answer: N) and position id. Positions are those of stage 2's
     Q <bot> z1..zN <eot> A: S(i+1) continues from z_i as a side branch that no other position reads,
     so the latents and the answer compute here just what they compute in stage 2."""
     question, steps, answer = parts[:3]
-    segs = latent_segments(steps, r)
+    segs = latent_segments(steps, r, first)
     N, b = len(segs), len(question)  # b: position of <bot>
     ids, role, k, pos = list(question) + [tok.id(R.BOT)], [LQ] * (b + 1), [0] * (b + 1), list(range(b + 1))
     for i in range(1, N + 1):
@@ -153,7 +159,7 @@ def latent_banned(tok, model_vocab):
 
 def latent_encoder_batch(tok, parts, cfg):
     """xe (B, Te) encoder ids, pe position ids, me induction mask (B, Te, Te), se (B, Te) the slots."""
-    rows = [latent_encoder_row(tok, p, cfg['latent_r']) for p in parts]
+    rows = [latent_encoder_row(tok, p, cfg['latent_r'], cfg.get('latent_first_segment', 0)) for p in parts]
     if max(len(ids) for ids, _ in rows) > cfg['block_size']:
         raise ValueError(f"a Latent-SFT encoder row is longer than block_size {cfg['block_size']}: raise block_size")
     xe = right_pad([ids for ids, _ in rows], tok.id(R.PAD), cfg['device'])
@@ -168,7 +174,7 @@ def latent_encoder_batch(tok, parts, cfg):
 def latent_stage1_batch(tok, parts, cfg, model_vocab):
     """The encoder batch, then the decoder's: xd, yd (no label where a slot comes next), pd positions,
     md supervision mask, sd slots; and the ids latents may not use."""
-    rows = [latent_decoder_row(tok, p, cfg['latent_r']) for p in parts]
+    rows = [latent_decoder_row(tok, p, cfg['latent_r'], cfg.get('latent_first_segment', 0)) for p in parts]
     xd, yd, _ = R.collate([pair for pair, _, _, _ in rows], tok.id(R.PAD), cfg['device'], cfg['block_size'])
     T, dev = xd.size(1), cfg['device']
     role = right_pad([r[:-1] for _, r, _, _ in rows], LPAD, dev)[:, :T]  # x drops each row's last token
@@ -336,6 +342,7 @@ def latent_save_labels(model, tok, cfg, ctx, train, valid):
         labels = {'train': latent_make_labels(model, train[1][:n], tok, cfg),
                   'valid': latent_make_labels(model, valid[1], tok, cfg)}
     labels.update(dataset=cfg['dataset'], latent_r=cfg['latent_r'], latent_topk=cfg['latent_topk'],
+                  latent_first_segment=cfg.get('latent_first_segment', 0),
                   fingerprint={'train': latent_fingerprint(train[0][:n]), 'valid': latent_fingerprint(valid[0])})
     path = os.path.join(cfg['out_dir'], 'latent_labels.pt')
     R.save_checkpoint(path, labels)

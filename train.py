@@ -84,6 +84,8 @@ codi_projection = True   # thought = projection(h); False (ablation): the raw la
 # Latent-SFT (method = latent; latent_sft.py)
 latent_stage = 1         # 1: learn to make latents from the CoT, then save them; 2: learn to generate them
 latent_r = 2             # stage 1: CoT tokens per segment, one latent after each (the compression rate)
+latent_first_segment = 0 # stage 1: tokens in the first segment (0 = latent_r, the paper's even cut); the cut
+                         # decides what each latent starts as (latent_sft.latent_segments)
 latent_topk = 10         # ids mixed in a latent: alpha = softmax of the top-k logits, z = alpha @ E
 latent_temperature = 1.0 # stage 1: alpha = softmax(top-k logits / T); T > 1 keeps the latents of a very
                          # confident model soft enough for the gradient to reach the encoder (paper: 1)
@@ -158,7 +160,7 @@ CHECKS = {
     'codi_gamma': at_least(0), 'codi_teacher': one_of('shared', 'frozen'), 'codi_drop_last_step': FLAG,
     'codi_projection': FLAG,
     # Latent-SFT
-    'latent_stage': one_of(1, 2), 'latent_r': at_least(1), 'latent_topk': at_least(1), 'latent_temperature': above(0),
+    'latent_stage': one_of(1, 2), 'latent_r': at_least(1), 'latent_first_segment': at_least(0), 'latent_topk': at_least(1), 'latent_temperature': above(0),
     'latent_label_examples': at_least(0), 'latent_labels': ANY, 'latent_kl_weight': at_least(0),
     'latent_ce_weight': at_least(0), 'latent_budget': at_least(0), 'latent_induction_mask': FLAG,
     'latent_supervision_mask': FLAG, 'latent_input': one_of('soft', 'hidden'),

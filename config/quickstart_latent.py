@@ -12,5 +12,6 @@ latent_ce_weight = 1.0
 learning_rate = 2e-3     # as the CoT quickstart
 min_lr = 2e-4
 max_iters = 1500
+stop_at_val_acc = 1.0    # done once greedy decoding (latents, then the answer) solves the 200 valid questions
 lr_decay_iters = 1500
 eval_interval = 250

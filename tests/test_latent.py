@@ -105,6 +105,19 @@ def test_masks_of_a_padded_batch_match_each_row_alone():
     assert [latent_sft.latent_segments(p[1], 3) for p in (short, odd)] == [[], [[seven, nl, four], [nl]]]
 
 
+def test_first_segment_moves_every_cut():
+    odd = R.encode_parts(TOK, {'question': '7 7', 'steps': ['7', '4', '7'], 'answer': '4'})  # CoT '7 \n 4 \n 7 \n'
+    seven, nl, four = TOK.id('7'), TOK.id('\n'), TOK.id('4')
+    assert latent_sft.latent_segments(odd[1], 3, first=1) == [[seven], [nl, four, nl], [seven, nl]]
+    assert latent_sft.latent_segments(odd[1], 2, first=2) == latent_sft.latent_segments(odd[1], 2)  # first = r: the even cut
+    assert latent_sft.latent_segments(odd[1], 3, first=9) == [[seven, nl, four, nl, seven, nl]]  # longer than the CoT
+    assert latent_sft.latent_segments([], 3, first=1) == []
+    cfg = {**CFG, 'latent_r': 3, 'latent_first_segment': 1}
+    xe, pe, _, se = latent_sft.latent_encoder_batch(TOK, [odd], cfg)
+    slot = TOK.id(R.LATENT)
+    assert xe[0].tolist() == odd[0] + [seven, slot, nl, four, nl, slot, seven, nl, slot]  # a latent after each segment
+
+
 def test_alpha_and_z():
     torch.manual_seed(0)
     logits = torch.randn(5, 64)
