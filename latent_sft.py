@@ -81,11 +81,13 @@ def latent_segments(steps, r, first=0):
     return ([cot[:first]] if cot else []) + [cot[i:i + r] for i in range(first, len(cot), r)]
 
 
-def latent_encoder_row(tok, parts, r, first=0):
+def latent_encoder_row(tok, parts, r, first=0, bot=False):
     """Encoder ids Q S1 L1 .. SN LN of one example and their position ids. CoT tokens keep their CoT
     layout positions (the slots take no room), so the encoder reads the CoT as the CoT model does;
-    L_i shares the position of its segment's last token (see latent_encode)."""
+    L_i shares the position of its segment's last token (see latent_encode). bot: the CoT model wrote
+    its steps after <bot> (Coconut's stage 0, latent_cot_bot), so the encoder reads Q <bot> S1 L1 ..."""
     question, steps = parts[0], parts[1]
+    question = list(question) + ([tok.id(R.BOT)] if bot else [])
     ids, pos, p = list(question), list(range(len(question))), len(question)  # p: the next CoT token's position
     for seg in latent_segments(steps, r, first):
         ids += seg + [tok.id(R.LATENT)]
@@ -159,7 +161,8 @@ def latent_banned(tok, model_vocab):
 
 def latent_encoder_batch(tok, parts, cfg):
     """xe (B, Te) encoder ids, pe position ids, me induction mask (B, Te, Te), se (B, Te) the slots."""
-    rows = [latent_encoder_row(tok, p, cfg['latent_r'], cfg.get('latent_first_segment', 0)) for p in parts]
+    rows = [latent_encoder_row(tok, p, cfg['latent_r'], cfg.get('latent_first_segment', 0), cfg.get('latent_cot_bot', False))
+            for p in parts]
     if max(len(ids) for ids, _ in rows) > cfg['block_size']:
         raise ValueError(f"a Latent-SFT encoder row is longer than block_size {cfg['block_size']}: raise block_size")
     xe = right_pad([ids for ids, _ in rows], tok.id(R.PAD), cfg['device'])
@@ -433,6 +436,53 @@ def latent_generate(model, tok, prompts, max_new_tokens, latent_k, budget, tempe
     rows = R.continue_generation(model, tok, logits, cache, temperature, top_k, top_p, generator, max_new_tokens)
     slot, eot = tok.id(R.LATENT), tok.id(R.EOT)
     return [[slot] * n + [eot] + row for n, row in zip(steps.tolist(), rows)]
+
+
+@torch.no_grad()
+def replay(model, tok, logits, cache, steps):
+    """think's twin for the swap probe: feed given latents (steps: a list of (z (N, C), on (N,)), one per
+    latent step, a row taking only the steps where on) instead of the model's own, then <eot>. Returns
+    the logits after <eot> (N, V)."""
+    for z, on in steps:
+        model.decode_step(cache, embeds=z[:, None], valid=on[:, None])
+    return model.decode_step(cache, torch.full((logits.size(0), 1), tok.id(R.EOT), dtype=torch.long, device=logits.device))
+
+
+@torch.no_grad()
+def latent_thought_probes(model, tok, ckpt, examples, batch_size=250, max_new_tokens=64):
+    """coconut.thought_probes for Latent-SFT's latents: greedy accuracy (1) as decoded, (2) with zero
+    latents (<eot> right after <bot>), (3) with the swap: each example gets the latents (and the latent
+    count) of the previous example of its batch; and step_match[j][i], the share of examples whose
+    latent j has the step result of their step i as its top id (what the latent decodes to)."""
+    from coconut import step_result  # the same definition of a step's result as Coconut's probe
+    cfg = ckpt['config']
+    hits = {'accuracy': 0, 'zero_thoughts': 0, 'swap': 0}
+    match = {}  # (j, i) -> count
+    for b in range(0, len(examples), batch_size):
+        chunk = examples[b:b + batch_size]
+        prompts = [R.question_prompt(tok, ckpt, ex['question']) for ex in chunk]
+        room = cfg['latent_budget'] + 1 + max_new_tokens
+        for name in ('accuracy', 'swap', 'zero_thoughts'):
+            logits, cache, _ = R.prefill(model, tok, prompts, room)
+            budget = min(cfg['latent_budget'], cache.max_len - cache.length - 1)
+            if name == 'accuracy':
+                logits, _, trace = think(model, tok, logits, cache, cfg['latent_topk'], budget)
+                own = [(soft_embedding(model.embed, ids, alpha), on) for ids, alpha, on in trace]
+                for j, (ids, _, on) in enumerate(trace):
+                    for r, ex in enumerate(chunk):
+                        if on[r]:
+                            for i, st in enumerate(ex['steps']):
+                                match[j, i] = match.get((j, i), 0) + int(ids[r, 0] == step_result(tok, st))
+            elif name == 'swap':  # row r gets row r-1's latents
+                logits = replay(model, tok, logits, cache, [(z.roll(1, dims=0), on.roll(1, dims=0)) for z, on in own])
+            else:
+                logits, _, _ = think(model, tok, logits, cache, cfg['latent_topk'], 0)  # budget 0: <eot> at once
+            outs = R.continue_generation(model, tok, logits, cache, max_new_tokens=max_new_tokens)
+            hits[name] += sum(R.is_correct(tok.decode(o), ex) for o, ex in zip(outs, chunk))
+    out = {k: v / len(examples) for k, v in hits.items()}
+    n_j, n_i = (max(j for j, _ in match) + 1, max(i for _, i in match) + 1) if match else (0, 0)
+    out['step_match'] = [[round(match.get((j, i), 0) / len(examples), 3) for i in range(n_i)] for j in range(n_j)]
+    return out
 
 
 # -----------------------------------------------------------------------------

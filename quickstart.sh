@@ -6,30 +6,36 @@
 # curriculum's stage 0); from it, two runs replace all eighteen step tokens by eighteen thoughts: the
 # paper's (the last hidden state fed back, one step more per stage) and the soft thought
 # (softmax(h E^T) @ E, all at once). coconut.py has both; README, "Coconut", says why only one learns.
+# Neither compresses the chain (a thought per step token); the last run does: Latent-SFT (latent_sft.py)
+# learns from the same stage-0 model to write one soft latent per three CoT tokens, then to answer.
 # Probes on the test split: "zero" = accuracy with the thoughts removed (the model may then write the
 # steps itself), "swap" = accuracy when each question gets another question's thoughts (chance: the
 # answer is read from the thoughts), "sums" = share of the running sums that some thought decodes to
 # through the LM head.
+# bash quickstart.sh [seed]    (default 1337; every run of the quickstart trains with that seed)
 set -euo pipefail
 cd "$(dirname "$0")"
+seed=${1:-1337}
 start=$(date +%s)
 [ -f data/running_sum/test.json ] || python data/running_sum/prepare.py
-for m in coconut0 nocot coconut coconut_soft; do
+for m in coconut0 nocot coconut coconut_soft latent_stage1 latent; do
   cfg=config/quickstart_$m.py
   out=out-quickstart-${m//_/-}
   mkdir -p $out
-  echo "=== training $m ($cfg)"
-  python train.py $cfg | tee $out/train.log
-  probes=""; [[ $m == coconut* && $m != coconut0 ]] && probes="--thought_probes=True"
+  echo "=== training $m ($cfg, seed $seed)"
+  python train.py $cfg --seed=$seed | tee $out/train.log
+  [[ $m == latent_stage1 ]] && continue  # stage 1 makes the latents; stage 2's model is the one that decodes
+  probes=""; [[ $m == coconut || $m == coconut_soft || $m == latent ]] && probes="--thought_probes=True"
   python sample.py --out_dir=$out --eval=test $probes | tail -n 1 > $out/test.json
 done
-python - "$start" <<'PY'
+python - "$start" "$seed" <<'PY'
 import json, re, sys, time
-print(f"\nrunning sum of 6 digits mod 10, test split (1,000 questions), greedy decoding, "
+print(f"\nrunning sum of 6 digits mod 10, test split (1,000 questions), greedy decoding, seed {sys.argv[2]}, "
       f"{time.time() - int(sys.argv[1]):.0f} s in all")
 print(f"{'method':37s} {'accuracy':>9s} {'# tokens':>9s} {'zero':>7s} {'swap':>7s} {'sums':>7s}")
 rows = [('coconut0', 'CoT (<bot> steps <eot>: stage 0)'), ('nocot', 'No-CoT'),
-        ('coconut', 'Coconut, hidden-state thoughts'), ('coconut-soft', 'Coconut, soft thoughts')]
+        ('coconut', 'Coconut, hidden-state thoughts'), ('coconut-soft', 'Coconut, soft thoughts'),
+        ('latent', 'Latent-SFT, a latent per 3 tokens')]
 pct = lambda x: f"{100 * x:6.1f}%"
 for m, name in rows:
     r = json.load(open(f'out-quickstart-{m}/test.json'))

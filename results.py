@@ -65,7 +65,8 @@ COCONUT_ABLATIONS = [('- w/o curriculum', ['--no_curriculum=True']), ('- w/o tho
 RECIPES = {
     # CPU (word vocab, 4 x 128 GPT from scratch). The latent methods start from the same seed's CoT
     # checkpoint; Coconut from its own stage 0 (the CoT inside the thought block, <bot> steps <eot>: a
-    # model trained from scratch reads by position), then its curriculum replaces one step per stage.
+    # model trained from scratch reads by position), then its curriculum replaces one step per stage;
+    # on the running sum Latent-SFT also starts from that stage 0, as the quickstart does.
     'running_sum': [
         ('CoT', 'config/quickstart.py', [], None),
         ('No-CoT', 'config/quickstart_nocot.py', [], None),
@@ -78,7 +79,7 @@ RECIPES = {
         ('Coconut, soft thoughts', 'config/quickstart_coconut_soft.py', [], '(Coconut stage 0)'),
         ('CODI', 'config/quickstart_codi.py', [], 'CoT'),
         ('iCoT', 'config/quickstart_icot.py', [], 'CoT'),
-        ('(Latent-SFT stage 1)', 'config/quickstart_latent_stage1.py', [], 'CoT'),
+        ('(Latent-SFT stage 1)', 'config/quickstart_latent_stage1.py', [], '(Coconut stage 0)'),  # latent_cot_bot
         ('Latent-SFT', 'config/quickstart_latent.py', [], '(Latent-SFT stage 1)'),
     ],
     # MNNS, CoT2's search task (m = 4 digits; 2-layer 2-head GPT): the rows that CoT2's argument needs

@@ -44,7 +44,7 @@ top_k = 0                # keep the k most likely tokens (0 = off)
 top_p = 1.0              # nucleus: keep the smallest set with mass >= top_p (1.0 = off)
 probe = False            # continuous thoughts: print the top tokens each thought decodes to (LM head);
                          # Latent-SFT: each latent's top tokens and effective parallelism N_eff (with --eval: mean N_eff)
-thought_probes = False   # --eval, Coconut/CODI: also the accuracy with zero thoughts and with another example's
+thought_probes = False   # --eval, Coconut/CODI/Latent-SFT: also the accuracy with zero thoughts and with another example's
                          # thoughts (the swap), and which step each thought decodes to (coconut.thought_probes)
 latent_budget = 0        # Latent-SFT: most latent steps before <eot> is forced (0 = the checkpoint's latent_budget)
 sampler = 'plain'        # plain (greedy / temperature / top-k / top-p) | base (temperature 1) | lowtemp (1/alpha) | power
@@ -328,7 +328,8 @@ def main():
             summary['n_eff'] = sum(n_effs) / max(len(n_effs), 1)
             summary['top2'] = sum(top2s) / max(len(top2s), 1)
         if thought_probes:
-            probes = coconut.thought_probes(model, tok, ckpt, examples, batch_size, max_new_tokens)
+            probe_fn = latent_sft.latent_thought_probes if cfg['method'] == 'latent' else coconut.thought_probes
+            probes = probe_fn(model, tok, ckpt, examples, batch_size, max_new_tokens)
             summary.update({k: v for k, v in probes.items() if k != 'accuracy'})
         summary.update(method=cfg['method'], split=eval, decoding=decoding, seconds=round(time.time() - t0, 2))
         if plot:

@@ -86,6 +86,8 @@ latent_stage = 1         # 1: learn to make latents from the CoT, then save them
 latent_r = 2             # stage 1: CoT tokens per segment, one latent after each (the compression rate)
 latent_first_segment = 0 # stage 1: tokens in the first segment (0 = latent_r, the paper's even cut); the cut
                          # decides what each latent starts as (latent_sft.latent_segments)
+latent_cot_bot = False   # stage 1: the init_from CoT wrote its steps after <bot> (Coconut's stage 0 with
+                         # eot_after_steps), so the encoder reads Q <bot> S1 L1 .. as that model did
 latent_topk = 10         # ids mixed in a latent: alpha = softmax of the top-k logits, z = alpha @ E
 latent_temperature = 1.0 # stage 1: alpha = softmax(top-k logits / T); T > 1 keeps the latents of a very
                          # confident model soft enough for the gradient to reach the encoder (paper: 1)
@@ -160,7 +162,7 @@ CHECKS = {
     'codi_gamma': at_least(0), 'codi_teacher': one_of('shared', 'frozen'), 'codi_drop_last_step': FLAG,
     'codi_projection': FLAG,
     # Latent-SFT
-    'latent_stage': one_of(1, 2), 'latent_r': at_least(1), 'latent_first_segment': at_least(0), 'latent_topk': at_least(1), 'latent_temperature': above(0),
+    'latent_stage': one_of(1, 2), 'latent_r': at_least(1), 'latent_first_segment': at_least(0), 'latent_cot_bot': FLAG, 'latent_topk': at_least(1), 'latent_temperature': above(0),
     'latent_label_examples': at_least(0), 'latent_labels': ANY, 'latent_kl_weight': at_least(0),
     'latent_ce_weight': at_least(0), 'latent_budget': at_least(0), 'latent_induction_mask': FLAG,
     'latent_supervision_mask': FLAG, 'latent_input': one_of('soft', 'hidden'),
@@ -316,6 +318,10 @@ def load_weights(cfg, tok):
     model.load_state_dict(ckpt['model'])
     attach_thought_map(model, cfg)  # starting CODI from another method: a fresh projection
     print(f"weights from {path} (method {trained}, iter {ckpt['iter_num']})")
+    if cfg['method'] == 'latent' and cfg['latent_stage'] == 1 and cfg['init_from'] != 'resume' and trained in ('cot', 'coconut'):
+        wrote_bot = trained == 'coconut' and ckpt['config'].get('eot_after_steps', False)
+        if wrote_bot != cfg['latent_cot_bot']:  # the encoder would read the CoT one position off its parent's layout
+            raise ValueError(f"{path} wrote its steps {'after' if wrote_bot else 'without'} <bot>: set latent_cot_bot={wrote_bot}")
     return model, ckpt if cfg['init_from'] == 'resume' else None
 
 

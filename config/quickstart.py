@@ -17,6 +17,7 @@ min_lr = 2e-4
 max_iters = 3000
 lr_decay_iters = 3000
 stop_at_val_acc = 1.0    # done once the 500 valid questions are all right
+eval_examples = 500      # all of them: stopping at 200 of 200 once gave a CoT with 98.9% on test
 warmup_iters = 50
 eval_interval = 100
 log_interval = 50

@@ -401,3 +401,57 @@ def test_top2_score():
     assert latent_sft.top2_score(a, ['x', 'y', 'z']) == pytest.approx(0.3 / 0.5)
     assert latent_sft.top2_score(a, ['x', 'y', 'y']) == pytest.approx(1.0)  # pooled: 0.5 and 0.5
     assert latent_sft.top2_score(a, ['x', 'y', 'x']) == pytest.approx(0.3 / 0.7)
+
+
+def test_encoder_after_bot_reads_the_cot_as_coconut_stage0(tiny_model):
+    """latent_cot_bot: the parent CoT wrote its steps after <bot> (Coconut's stage 0), so the encoder
+    puts <bot> after the question and the CoT tokens compute what they compute in that layout."""
+    cfg = {**CFG, 'latent_cot_bot': True}
+    xe, pe, me, se = latent_sft.latent_encoder_batch(TOK, [PARTS], cfg)
+    slot, bot = TOK.id(R.LATENT), TOK.id(R.BOT)
+    q = len(PARTS[0])
+    assert xe[0, :q + 1].tolist() == PARTS[0] + [bot] and xe[0, q + 1:].tolist().count(slot) == 3
+    with torch.no_grad():
+        enc, _ = tiny_model(xe, pos=pe, attn_mask=me)
+        prompt, target = R.layout(TOK, PARTS, 'coconut', n_steps=len(PARTS[1]), bot=True)  # Q \n <bot> 1 \n 3 \n 6 \n ...
+        stage0, _ = tiny_model(torch.tensor([prompt + target]))
+        torch.testing.assert_close(enc[0, ~se[0]], stage0[0, :int((~se[0]).sum())], rtol=1e-5, atol=1e-5)
+
+
+def test_latent_thought_probes(stopping_model):
+    """Accuracy as sample.py scores it; zero latents is decoding with budget 0; identical questions
+    swap identical latents; step_match has a row per latent step and a column per step."""
+    ckpt = {'config': {**CKPT['config']}}
+    examples = [{'question': q, 'steps': ['1', '2'], 'answer': '0'} for q in QUESTIONS]
+    out = latent_sft.latent_thought_probes(stopping_model, TOK, ckpt, examples, batch_size=2, max_new_tokens=8)
+    res = S.evaluate(stopping_model, TOK, ckpt, examples, batch_size=2, max_new_tokens=8)
+    assert out['accuracy'] == res['accuracy']
+    prompts = [R.question_prompt(TOK, ckpt, q) for q in QUESTIONS]
+    zero = latent_sft.latent_generate(stopping_model, TOK, prompts, 8, 4, 0)
+    assert out['zero_thoughts'] == sum(R.is_correct(TOK.decode(o[1:]), ex) for o, ex in zip(zero, examples)) / len(examples)
+    steps = max(o.count(TOK.id(R.LATENT)) for o in latent_sft.latent_generate(stopping_model, TOK, prompts, 8, 4, 6))
+    assert len(out['step_match']) == steps and all(len(row) == 2 for row in out['step_match'])
+    same = [examples[2]] * 3
+    twin = latent_sft.latent_thought_probes(stopping_model, TOK, ckpt, same, batch_size=3, max_new_tokens=8)
+    assert twin['swap'] == twin['accuracy']
+
+
+def test_replay_feeds_the_given_latents(stopping_model):
+    """The swap's replay on the cache: with a row's own latents it gives think's logits; with another
+    row's latents it computes what a full forward over [question, those latents, <eot>] computes."""
+    prompts = [R.question_prompt(TOK, CKPT, q) for q in QUESTIONS[:2]]
+    E = stopping_model.embed
+    with torch.no_grad():
+        logits, cache, _ = R.prefill(stopping_model, TOK, prompts, 16)
+        after, steps, trace = latent_sft.think(stopping_model, TOK, logits, cache, 4, 6)
+        own = [(latent_sft.soft_embedding(E, ids, alpha), on) for ids, alpha, on in trace]
+        logits, cache, _ = R.prefill(stopping_model, TOK, prompts, 16)
+        torch.testing.assert_close(latent_sft.replay(stopping_model, TOK, logits, cache, own), after, rtol=1e-5, atol=1e-5)
+        logits, cache, _ = R.prefill(stopping_model, TOK, prompts, 16)
+        swapped = latent_sft.replay(stopping_model, TOK, logits, cache, [(z.roll(1, 0), on.roll(1, 0)) for z, on in own])
+        for r in range(2):
+            theirs = [z[1 - r] for z, on in own if on[1 - r]]  # row r reads row 1 - r's latents
+            assert len(theirs) == int(steps[1 - r])
+            embs = torch.stack(list(E[prompts[r]]) + theirs + [E[TOK.id(R.EOT)]])
+            ref = stopping_model(embeds=embs[None])[0][0, -1]
+            torch.testing.assert_close(swapped[r], ref, rtol=1e-4, atol=1e-4)

@@ -93,3 +93,24 @@ def test_stop_at_val_acc_ends_the_run_at_that_eval(workdir):
             '--eval_interval=25', '--stop_at_val_acc=0.05', cwd=workdir)
     assert r.returncode == 0 and 'iter 0: valid accuracy' in r.stdout and not losses(r.stdout), r.stderr
     assert os.path.exists(workdir / 'b' / 'ckpt.pt')
+
+
+def test_latent_sft_from_coconut_stage0_then_thought_probes(workdir):
+    """The quickstart's Latent-SFT path: stage 1 from Coconut's stage 0 (the CoT after <bot>) must say so
+    (latent_cot_bot, an error otherwise), stage 2 learns its labels, and sample.py reports the probes."""
+    s0 = run('train.py', *TINY, '--method=coconut', '--eot_after_steps=True', '--c_thought=2', '--max_latent_stage=2', '--epochs_per_stage=100',
+             '--out_dir=s0', '--max_iters=4', '--eval_interval=4', cwd=workdir)
+    assert s0.returncode == 0, s0.stderr
+    stage1 = [*TINY, *LATENT, '--method=latent', '--latent_stage=1', '--init_from=s0', '--out_dir=s1', '--max_iters=4',
+              '--eval_interval=4', '--latent_label_examples=100', '--latent_r=3', '--latent_first_segment=1']
+    r = run('train.py', *stage1, cwd=workdir)
+    assert r.returncode != 0 and 'set latent_cot_bot=True' in r.stderr
+    r = run('train.py', *stage1, '--latent_cot_bot=True', cwd=workdir)
+    assert r.returncode == 0 and os.path.exists(workdir / 's1' / 'latent_labels.pt'), r.stderr
+    r = run('train.py', *TINY, *LATENT, '--method=latent', '--latent_stage=2', '--init_from=s1', '--out_dir=s2',
+            '--max_iters=4', '--eval_interval=4', '--latent_label_examples=100', cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    r = run('sample.py', '--out_dir=s2', '--eval=test', '--eval_limit=8', '--thought_probes=True', cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    assert {'zero_thoughts', 'swap', 'step_match'} <= set(res)
