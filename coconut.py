@@ -32,7 +32,6 @@ Probes: probe_thoughts (what each thought decodes to through the LM head, the pa
 view); thought_probes (accuracy with zero thoughts, with another example's thoughts, and which step
 each thought decodes to). Ablations (train.py config): no_curriculum, no_thoughts, pause_as_thought.
 """
-import re
 
 import torch
 from torch import nn
@@ -141,15 +140,6 @@ def without_thoughts(prompt, slot):
     return [t for t in prompt if t != slot]
 
 
-def step_result(tok, step):
-    """The id a step's result starts with: the first token of its last word (after a space or '=',
-    trailing punctuation dropped), as written in context: '8' of the running sum's '5 8', '-1' of
-    MNNS's '-1', ' y' of ProsQA's 'Tom is a yumpus.' (' y' 'ump' 'us'), '180' of GSM8k's
-    '<<600*30/100=180>>'."""
-    space, word = re.search(r'(\s?)([^\s=]+)$', step.rstrip(' .,;:>\n')).groups()
-    return tok.encode(space + word)[0]
-
-
 @torch.no_grad()
 def thought_probes(model, tok, ckpt, examples, batch_size=250, max_new_tokens=64):
     """Do the answers depend on what the thoughts hold? Greedy accuracy on examples (1) as trained,
@@ -157,7 +147,7 @@ def thought_probes(model, tok, ckpt, examples, batch_size=250, max_new_tokens=64
     also moves every later position, and (3) with the thought swap: each example gets the thoughts of
     the previous example of its batch in place of its own (positions unchanged). A model that ignores
     its thoughts keeps (3) at (1); one that reads them falls towards chance. Also step_match[j][i]: the
-    share of examples whose thought j decodes (LM head, top-1) to step_result of their step i."""
+    share of examples whose thought j decodes (LM head, top-1) to R.step_result of their step i."""
     slot = tok.id(R.PAUSE if ckpt['config']['pause_as_thought'] else R.LATENT)
     base = getattr(model, 'thought_proj', None)  # Coconut: None (the hidden state itself) or SoftThought
     hits = {'accuracy': 0, 'zero_thoughts': 0, 'swap': 0}
@@ -183,11 +173,10 @@ def thought_probes(model, tok, ckpt, examples, batch_size=250, max_new_tokens=64
             if name == 'accuracy' and probe is not None:
                 top = probe.argmax(-1).tolist()  # (B, n_thoughts) the top-1 id each thought decodes to
                 for row, ex in zip(top, chunk):
-                    results = [step_result(tok, st) for st in ex['steps']]
+                    results = [R.step_result(tok, st) for st in ex['steps']]
                     for j, t in enumerate(row):
                         for i, r in enumerate(results):
                             match[j, i] = match.get((j, i), 0) + (t == r)
     out = {k: v / len(examples) for k, v in hits.items()}
-    n_j, n_i = (max(j for j, _ in match) + 1, max(i for _, i in match) + 1) if match else (0, 0)
-    out['step_match'] = [[round(match.get((j, i), 0) / len(examples), 3) for i in range(n_i)] for j in range(n_j)]
+    out['step_match'] = R.step_match_table(match, len(examples))
     return out

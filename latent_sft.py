@@ -219,16 +219,36 @@ def latent_init_slot(model, tok):
     model.transformer.wte.weight[tok.id(R.LATENT)].zero_()
 
 
+def attach_frozen_encoder(model):
+    """latent_encoder = 'frozen': a copy of the model as it is now (the init checkpoint, its <latent> row
+    already at zero: call after latent_init_slot, before any step), every parameter frozen, makes the
+    latents. Stored past nn.Module's registration (as codi.attach_frozen_teacher), so the optimizer and
+    the checkpoint never see it. Why: with one shared model, what the decoder learns (after a digit
+    comes a newline, in its segments) also changes the encoder, and on the running sum it overwrote
+    the CoT's prediction at the slots (the running sum) in 3 of 4 runs (README, "Latent-SFT")."""
+    encoder = copy.deepcopy(model).eval().requires_grad_(False)
+    object.__setattr__(model, 'latent_encoder', encoder)
+    return encoder
+
+
+def encoder_of(model):
+    """The model that makes the latents: the frozen copy if one is attached, else the model itself."""
+    encoder = getattr(model, 'latent_encoder', None)
+    return model if encoder is None else encoder
+
+
 def latent_stage1_forward(model, batch, k, temperature=1.0, latent_input='soft'):
     """Decoder logits (B, Td, V) on the latents the encoder made; the gradient runs through z into the
-    encoder. latent_input 'soft': z = alpha @ E (the method); 'hidden': z = the encoder's last hidden
-    state at the slot (the paper's hidden-state ablation: a latent anywhere in R^d, as Coconut's)."""
+    encoder (none with a frozen encoder; z = alpha @ E still uses the trained E, as stage 2 does).
+    latent_input 'soft': z = alpha @ E (the method); 'hidden': z = the encoder's last hidden state at
+    the slot (the paper's hidden-state ablation: a latent anywhere in R^d, as Coconut's)."""
     xe, pe, me, se, xd, yd, pd, md, sd, banned = batch
+    encoder = encoder_of(model)
     if latent_input == 'hidden':
-        _, h = latent_encoder_pass(model, xe, pe, me, se)
+        _, h = latent_encoder_pass(encoder, xe, pe, me, se)
         z = h[se]  # (M, C)
     else:
-        ids, alpha = latent_encode(model, xe, pe, me, se, banned, k, temperature)
+        ids, alpha = latent_encode(encoder, xe, pe, me, se, banned, k, temperature)
         z = soft_embedding(model.embed, ids, alpha)  # (M, C)
     emb = model.transformer.wte(xd)  # (B, Td, C)
     emb = emb.masked_scatter(sd[..., None].expand_as(emb), z.to(emb.dtype))  # slot j of the batch gets z_j
@@ -325,6 +345,7 @@ def latent_fingerprint(examples):
 @torch.no_grad()
 def latent_make_labels(model, parts, tok, cfg):
     """Stage 1's product: the latents of every example, flat: ids (M, k) int32, alpha (M, k), counts (n,)."""
+    model = encoder_of(model)
     banned = latent_banned(tok, model.config.vocab_size).to(cfg['device'])
     ids, alphas, counts = [], [], []
     for i in range(0, len(parts), cfg['batch_size']):
@@ -454,7 +475,6 @@ def latent_thought_probes(model, tok, ckpt, examples, batch_size=250, max_new_to
     latents (<eot> right after <bot>), (3) with the swap: each example gets the latents (and the latent
     count) of the previous example of its batch; and step_match[j][i], the share of examples whose
     latent j has the step result of their step i as its top id (what the latent decodes to)."""
-    from coconut import step_result  # the same definition of a step's result as Coconut's probe
     cfg = ckpt['config']
     hits = {'accuracy': 0, 'zero_thoughts': 0, 'swap': 0}
     match = {}  # (j, i) -> count
@@ -472,7 +492,7 @@ def latent_thought_probes(model, tok, ckpt, examples, batch_size=250, max_new_to
                     for r, ex in enumerate(chunk):
                         if on[r]:
                             for i, st in enumerate(ex['steps']):
-                                match[j, i] = match.get((j, i), 0) + int(ids[r, 0] == step_result(tok, st))
+                                match[j, i] = match.get((j, i), 0) + int(ids[r, 0] == R.step_result(tok, st))
             elif name == 'swap':  # row r gets row r-1's latents
                 logits = replay(model, tok, logits, cache, [(z.roll(1, dims=0), on.roll(1, dims=0)) for z, on in own])
             else:
@@ -480,8 +500,7 @@ def latent_thought_probes(model, tok, ckpt, examples, batch_size=250, max_new_to
             outs = R.continue_generation(model, tok, logits, cache, max_new_tokens=max_new_tokens)
             hits[name] += sum(R.is_correct(tok.decode(o), ex) for o, ex in zip(outs, chunk))
     out = {k: v / len(examples) for k, v in hits.items()}
-    n_j, n_i = (max(j for j, _ in match) + 1, max(i for _, i in match) + 1) if match else (0, 0)
-    out['step_match'] = [[round(match.get((j, i), 0) / len(examples), 3) for i in range(n_i)] for j in range(n_j)]
+    out['step_match'] = R.step_match_table(match, len(examples))
     return out
 
 

@@ -372,6 +372,22 @@ def is_correct(generated_text, example):
     return extract_answer(generated_text) == normalize(example['answer'])
 
 
+def step_result(tok, step):
+    """The id a step's result starts with: the first token of its last word (after a space or '=',
+    trailing punctuation dropped), as written in context: '8' of the running sum's '5 8', '-1' of
+    MNNS's '-1', ' y' of ProsQA's 'Tom is a yumpus.' (' y' 'ump' 'us'), '180' of GSM8k's
+    '<<600*30/100=180>>'."""
+    space, word = re.search(r'(\s?)([^\s=]+)$', step.rstrip(' .,;:>\n')).groups()
+    return tok.encode(space + word)[0]
+
+
+def step_match_table(match, n):
+    """The thought probes' table: match {(thought j, step i): count of n examples} -> rows j of shares per
+    step i, rounded to 3 places; a missing pair is 0."""
+    n_j, n_i = (max(j for j, _ in match) + 1, max(i for _, i in match) + 1) if match else (0, 0)
+    return [[round(match.get((j, i), 0) / n, 3) for i in range(n_i)] for j in range(n_j)]
+
+
 def answer_position(tok, prompt, target, answer):
     """Index, in prompt + target, of the token right before the answer (the last marker token): its
     output predicts the answer, and CODI distills its hidden states. answer: the ids of '### A <eos>'

@@ -88,6 +88,8 @@ latent_first_segment = 0 # stage 1: tokens in the first segment (0 = latent_r, t
                          # decides what each latent starts as (latent_sft.latent_segments)
 latent_cot_bot = False   # stage 1: the init_from CoT wrote its steps after <bot> (Coconut's stage 0 with
                          # eot_after_steps), so the encoder reads Q <bot> S1 L1 .. as that model did
+latent_encoder = 'shared' # stage 1: 'shared': the trained model also makes the latents (gradient through z);
+                         # 'frozen': a frozen copy of the init_from CoT makes them (latent_sft.attach_frozen_encoder)
 latent_topk = 10         # ids mixed in a latent: alpha = softmax of the top-k logits, z = alpha @ E
 latent_temperature = 1.0 # stage 1: alpha = softmax(top-k logits / T); T > 1 keeps the latents of a very
                          # confident model soft enough for the gradient to reach the encoder (paper: 1)
@@ -162,7 +164,7 @@ CHECKS = {
     'codi_gamma': at_least(0), 'codi_teacher': one_of('shared', 'frozen'), 'codi_drop_last_step': FLAG,
     'codi_projection': FLAG,
     # Latent-SFT
-    'latent_stage': one_of(1, 2), 'latent_r': at_least(1), 'latent_first_segment': at_least(0), 'latent_cot_bot': FLAG, 'latent_topk': at_least(1), 'latent_temperature': above(0),
+    'latent_stage': one_of(1, 2), 'latent_r': at_least(1), 'latent_first_segment': at_least(0), 'latent_cot_bot': FLAG, 'latent_encoder': one_of('shared', 'frozen'), 'latent_topk': at_least(1), 'latent_temperature': above(0),
     'latent_label_examples': at_least(0), 'latent_labels': ANY, 'latent_kl_weight': at_least(0),
     'latent_ce_weight': at_least(0), 'latent_budget': at_least(0), 'latent_induction_mask': FLAG,
     'latent_supervision_mask': FLAG, 'latent_input': one_of('soft', 'hidden'),
@@ -187,6 +189,9 @@ def validate(cfg):
     if cfg['decay_lr'] and cfg['min_lr'] > cfg['learning_rate']:
         raise ValueError(f"min_lr={cfg['min_lr']} is above learning_rate={cfg['learning_rate']}: the cosine decays down to min_lr")
     init = cfg['init_from']
+    if cfg['method'] == 'latent' and cfg['latent_stage'] == 1 and cfg['latent_encoder'] == 'frozen' and init in ('scratch', 'resume'):
+        raise ValueError(f"latent_encoder='frozen' makes the latents with a frozen copy of the init_from checkpoint, not "
+                         f"init_from={init!r}: start stage 1 from a CoT checkpoint")
     if cfg['method'] == 'codi' and cfg['codi_teacher'] == 'frozen' and init in ('scratch', 'resume'):
         raise ValueError(f"codi_teacher='frozen' distills from a frozen copy of the init_from checkpoint, not "
                          f"init_from={init!r}: start from a checkpoint or GPT-2 (a frozen-teacher run cannot "
@@ -424,6 +429,8 @@ def main():
         codi.attach_frozen_teacher(model)
     if method == 'latent' and latent_stage == 1 and ckpt is None:
         latent_sft.latent_init_slot(model, tok)
+        if latent_encoder == 'frozen':  # after the slot row is zeroed, before any step
+            latent_sft.attach_frozen_encoder(model)
     if method == 'latent' and latent_stage == 2:  # the examples now carry their stage-1 soft labels
         cfg['latent_labels'] = cfg_run['latent_labels'] = latent_sft.latent_labels_path(cfg, ckpt)  # recorded for resuming
         train_parts, valid_parts = latent_sft.latent_load_labels(cfg['latent_labels'], cfg, (train_examples, train_parts),

@@ -155,10 +155,10 @@ def test_soft_thought_is_the_next_token_distribution_over_the_embeddings(tiny_mo
 
 
 def test_step_result_is_the_first_token_of_the_steps_last_word():
-    assert coconut.step_result(TOK, '5 8') == TOK.id('8')
+    assert R.step_result(TOK, '5 8') == TOK.id('8')
     bpe = R.BPETokenizer()  # offline (test_tokenizer)
-    assert bpe.decode([coconut.step_result(bpe, 'Tom is a yumpus.')]) == ' y'  # ' yumpus' is ' y' 'ump' 'us'
-    assert bpe.decode([coconut.step_result(bpe, '<<600*30/100=180>>')]) == '180'
+    assert bpe.decode([R.step_result(bpe, 'Tom is a yumpus.')]) == ' y'  # ' yumpus' is ' y' 'ump' 'us'
+    assert bpe.decode([R.step_result(bpe, '<<600*30/100=180>>')]) == '180'
 
 
 def test_thought_probes(tiny_model):

@@ -455,3 +455,23 @@ def test_replay_feeds_the_given_latents(stopping_model):
             embs = torch.stack(list(E[prompts[r]]) + theirs + [E[TOK.id(R.EOT)]])
             ref = stopping_model(embeds=embs[None])[0][0, -1]
             torch.testing.assert_close(swapped[r], ref, rtol=1e-4, atol=1e-4)
+
+
+def test_frozen_encoder_makes_the_latents_and_never_trains(tiny_model):
+    """latent_encoder = 'frozen': the copy attached before any step makes every latent (in the loss and
+    in the labels file), the optimizer and the checkpoint never see it, and a step leaves its latents as
+    they were while the trained model's own latents move."""
+    latent_sft.latent_init_slot(tiny_model, TOK)
+    enc = latent_sft.attach_frozen_encoder(tiny_model)
+    assert latent_sft.encoder_of(tiny_model) is enc and enc is not tiny_model
+    assert not any('latent_encoder' in n for n in tiny_model.state_dict())
+    assert len(list(tiny_model.parameters())) == len(list(enc.parameters()))  # the copy's are not registered
+    batch = latent_sft.latent_stage1_batch(TOK, [PARTS], CFG, 64)
+    own = lambda: latent_sft.latent_encode(tiny_model, *batch[:4], batch[-1], CFG['latent_topk'])[1]
+    before, own_before = latent_sft.latent_make_labels(tiny_model, [PARTS], TOK, CFG), own().detach()
+    opt = torch.optim.SGD(tiny_model.parameters(), lr=1.0)
+    latent_sft.latent_loss(tiny_model, batch, CFG).backward()
+    opt.step()
+    after = latent_sft.latent_make_labels(tiny_model, [PARTS], TOK, CFG)
+    assert torch.equal(before['ids'], after['ids']) and torch.equal(before['alpha'], after['alpha'])
+    assert not torch.allclose(own().detach(), own_before)  # the model itself did train

@@ -105,7 +105,7 @@ def test_latent_sft_from_coconut_stage0_then_thought_probes(workdir):
               '--eval_interval=4', '--latent_label_examples=100', '--latent_r=3', '--latent_first_segment=1']
     r = run('train.py', *stage1, cwd=workdir)
     assert r.returncode != 0 and 'set latent_cot_bot=True' in r.stderr
-    r = run('train.py', *stage1, '--latent_cot_bot=True', cwd=workdir)
+    r = run('train.py', *stage1, '--latent_cot_bot=True', '--latent_encoder=frozen', cwd=workdir)
     assert r.returncode == 0 and os.path.exists(workdir / 's1' / 'latent_labels.pt'), r.stderr
     r = run('train.py', *TINY, *LATENT, '--method=latent', '--latent_stage=2', '--init_from=s1', '--out_dir=s2',
             '--max_iters=4', '--eval_interval=4', '--latent_label_examples=100', cwd=workdir)
