@@ -20,7 +20,11 @@ saves every training example's (ids, alpha) to out_dir/latent_labels.pt. Stage 2
 Decoding (think, latent_generate): the prompt ends with <bot>; the model feeds itself soft embeddings of
 its own top-k distribution until its argmax is <eot> or a budget is spent; then <eot> and the answer,
 decoded like any other. Probe: N_eff = exp(entropy) of how a latent's mass spreads over distinct
-continuations (effective_parallelism), and the Top-2 score (top2_score), both per latent (probe_latents).
+continuations (effective_parallelism), and the Top-2 score (top2_score), both per latent (probe_latents);
+latent_thought_probes: the accuracy with zero latents and with another question's latents (the swap), and
+what each latent decodes to (Coconut's thought probes, for latents).
+latent_encoder = 'frozen' (attach_frozen_encoder): a frozen copy of the init CoT makes the latents and the
+model trains as the decoder only (the official code's phase with the encoder frozen).
 
 Ablations (the paper's, each one config key; the default is the method above):
     latent_induction_mask = False     stage 1's encoder runs under a plain causal mask (L_i sees L_<i)
