@@ -25,7 +25,6 @@ Ablations (the paper's, each one config key; the default is the method above):
     codi_drop_last_step = False   the teacher keeps S_n (the paper's "answer copy" failure)
     codi_projection = False    thought = h, the raw last hidden state, as Coconut (no model.thought_proj)
 """
-import copy
 
 import torch
 import torch.nn as nn
@@ -58,13 +57,9 @@ def attach_thought_projection(model, cfg):
 
 
 def attach_frozen_teacher(model):
-    """codi_teacher = 'frozen': a copy of the model as it is now (the init checkpoint: call before any
-    step), every parameter frozen. Stored with object.__setattr__, past nn.Module's registration, so
-    model.parameters() (the optimizer, grad clipping), state_dict() (the checkpoint) and .to() never
-    see it; it lives on the device the model is on when this is called."""
-    teacher = copy.deepcopy(model).eval().requires_grad_(False)
-    object.__setattr__(model, 'codi_teacher', teacher)
-    return teacher
+    """codi_teacher = 'frozen': a frozen copy of the model as it is now (the init checkpoint: call before
+    any step), as model.codi_teacher (R.attach_frozen_copy: the optimizer and checkpoint never see it)."""
+    return R.attach_frozen_copy(model, 'codi_teacher')
 
 
 def teacher_steps(steps, drop_last):

@@ -226,13 +226,11 @@ def latent_init_slot(model, tok):
 def attach_frozen_encoder(model):
     """latent_encoder = 'frozen': a copy of the model as it is now (the init checkpoint, its <latent> row
     already at zero: call after latent_init_slot, before any step), every parameter frozen, makes the
-    latents. Stored past nn.Module's registration (as codi.attach_frozen_teacher), so the optimizer and
-    the checkpoint never see it. Why: with one shared model, what the decoder learns (after a digit
-    comes a newline, in its segments) also changes the encoder, and on the running sum it overwrote
-    the CoT's prediction at the slots (the running sum) in 3 of 4 runs (README, "Latent-SFT")."""
-    encoder = copy.deepcopy(model).eval().requires_grad_(False)
-    object.__setattr__(model, 'latent_encoder', encoder)
-    return encoder
+    latents, as model.latent_encoder (R.attach_frozen_copy: the optimizer and checkpoint never see it).
+    Why: with one shared model, what the decoder learns (after a digit comes a newline, in its
+    segments) also changes the encoder, and on the running sum it overwrote the CoT's prediction at the
+    slots (the running sum) in 3 of 4 runs (README, "Latent-SFT")."""
+    return R.attach_frozen_copy(model, 'latent_encoder')
 
 
 def encoder_of(model):
@@ -480,23 +478,23 @@ def latent_thought_probes(model, tok, ckpt, examples, batch_size=250, max_new_to
     count) of the previous example of its batch; and step_match[j][i], the share of examples whose
     latent j has the step result of their step i as its top id (what the latent decodes to)."""
     cfg = ckpt['config']
+    room = cfg['latent_budget'] + 1 + max_new_tokens
     hits = {'accuracy': 0, 'zero_thoughts': 0, 'swap': 0}
     match = {}  # (j, i) -> count
     for b in range(0, len(examples), batch_size):
         chunk = examples[b:b + batch_size]
         prompts = [R.question_prompt(tok, ckpt, ex['question']) for ex in chunk]
-        room = cfg['latent_budget'] + 1 + max_new_tokens
         for name in ('accuracy', 'swap', 'zero_thoughts'):
             logits, cache, _ = R.prefill(model, tok, prompts, room)
             budget = min(cfg['latent_budget'], cache.max_len - cache.length - 1)
             if name == 'accuracy':
                 logits, _, trace = think(model, tok, logits, cache, cfg['latent_topk'], budget)
                 own = [(soft_embedding(model.embed, ids, alpha), on) for ids, alpha, on in trace]
+                results = [[R.step_result(tok, st) for st in ex['steps']] for ex in chunk]  # once per example
                 for j, (ids, _, on) in enumerate(trace):
-                    for r, ex in enumerate(chunk):
-                        if on[r]:
-                            for i, st in enumerate(ex['steps']):
-                                match[j, i] = match.get((j, i), 0) + int(ids[r, 0] == R.step_result(tok, st))
+                    for t, thinking, res in zip(ids[:, 0].tolist(), on.tolist(), results):  # top id of latent j, per row
+                        for i, s in enumerate(res if thinking else []):
+                            match[j, i] = match.get((j, i), 0) + (t == s)
             elif name == 'swap':  # row r gets row r-1's latents
                 logits = replay(model, tok, logits, cache, [(z.roll(1, dims=0), on.roll(1, dims=0)) for z, on in own])
             else:

@@ -12,6 +12,7 @@ Example format (Coconut's JSON): {"question": str, "steps": [str, ...], "answer"
 A split is a JSON list of examples in data/<task>/<split>.json; data/<task>/meta.json says which
 tokenizer the task uses (and holds the word vocabulary for the synthetic tasks).
 """
+import copy
 import json
 import math
 import os
@@ -370,6 +371,16 @@ def normalize(answer):
 
 def is_correct(generated_text, example):
     return extract_answer(generated_text) == normalize(example['answer'])
+
+
+def attach_frozen_copy(model, name):
+    """A copy of the model as it is now, every parameter frozen, stored as model.<name> with
+    object.__setattr__, past nn.Module's registration, so model.parameters() (the optimizer, grad
+    clipping), state_dict() (the checkpoint) and .to() never see it; it lives on the device the model
+    is on when this is called. CODI's frozen teacher and Latent-SFT's frozen encoder."""
+    frozen = copy.deepcopy(model).eval().requires_grad_(False)
+    object.__setattr__(model, name, frozen)
+    return frozen
 
 
 def step_result(tok, step):

@@ -45,7 +45,8 @@ top_p = 1.0              # nucleus: keep the smallest set with mass >= top_p (1.
 probe = False            # continuous thoughts: print the top tokens each thought decodes to (LM head);
                          # Latent-SFT: each latent's top tokens and effective parallelism N_eff (with --eval: mean N_eff)
 thought_probes = False   # --eval, Coconut/CODI/Latent-SFT: also the accuracy with zero thoughts and with another example's
-                         # thoughts (the swap), and which step each thought decodes to (coconut.thought_probes)
+                         # thoughts (the swap), and which step each thought decodes to (coconut.thought_probes,
+                         # latent_sft.latent_thought_probes)
 latent_budget = 0        # Latent-SFT: most latent steps before <eot> is forced (0 = the checkpoint's latent_budget)
 sampler = 'plain'        # plain (greedy / temperature / top-k / top-p) | base (temperature 1) | lowtemp (1/alpha) | power
                          # | soft_vanilla | soft_dirichlet | soft_gumbel
