@@ -255,9 +255,11 @@ def train_args(task, seed, name, config, overrides, parent):
 
 
 def probed(name):
-    """Rows scored with the thought probes too (zero thoughts, the swap): Coconut's, where thoughts exist
-    (its w/o curriculum ablation has them too)."""
-    return ('Coconut' in name or 'w/o curriculum' in name) and not any(a in name for a in ('w/o thought', 'pause as thought'))
+    """Rows scored with the thought probes too (zero thoughts, the swap): every row whose model thinks in
+    continuous thoughts or latents: Coconut's (its w/o curriculum ablation too), CODI, Latent-SFT and CoT2's
+    soft targets (sample.py --thought_probes: coconut.thought_probes or latent_sft.latent_thought_probes)."""
+    thinks = any(m in name for m in ('Coconut', 'w/o curriculum', 'CODI', 'Latent-SFT', 'soft targets'))
+    return thinks and not any(a in name for a in ('w/o thought', 'pause as thought'))
 
 
 def train_and_score(task, seed, name, config, overrides, parent, threads):

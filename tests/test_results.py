@@ -110,6 +110,8 @@ def test_cpu_preset_plans_mnns(tmp_path, monkeypatch, capsys):
     assert any('data/mnns5/cot2_labels.pt' in l for l in lines)
     assert results.probed('Coconut, d 32') and results.probed('Coconut, soft thoughts, d 32')
     assert not results.probed('- w/o thought, d 32') and not results.probed('CoT, d 32') and results.probed('- w/o curriculum')
+    assert all(results.probed(n) for n in ('CODI, d 32', 'Latent-SFT', 'CoT2 soft targets, d 64'))
+    assert not any(results.probed(n) for n in ('No-CoT', 'Pause, d 32', '- pause as thought', 'iCoT'))
     assert results.PREPARE['mnns5'][0][0] == ['data/mnns/prepare.py', '--m=5', '--out_dir=data/mnns5']
 
 
