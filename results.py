@@ -77,10 +77,10 @@ RECIPES = {
          '(Coconut stage 0)'),
         *[(n, 'config/quickstart_coconut.py', o, '(Coconut stage 0)') for n, o in COCONUT_ABLATIONS],
         ('Coconut, soft thoughts', 'config/quickstart_coconut_soft.py', [], '(Coconut stage 0)'),
-        ('CODI', 'config/quickstart_codi.py', [], 'CoT'),
-        ('iCoT', 'config/quickstart_icot.py', [], 'CoT'),
         ('(Latent-SFT stage 1)', 'config/quickstart_latent_stage1.py', [], '(Coconut stage 0)'),  # latent_cot_bot
         ('Latent-SFT', 'config/quickstart_latent.py', [], '(Latent-SFT stage 1)'),
+        ('CODI', 'config/quickstart_codi.py', [], 'CoT'),
+        ('iCoT', 'config/quickstart_icot.py', [], 'CoT'),  # last: ~30 minutes a seed at one thread
     ],
     # MNNS, CoT2's search task (m = 4 digits; 2-layer 2-head GPT): the rows that CoT2's argument needs
     # at two widths (d 32, where a soft token holds about as many states as the 8 of the last latent
