@@ -31,7 +31,7 @@ ROOT = os.path.dirname(os.path.abspath(__file__))  # the scripts; configs and da
 
 # -----------------------------------------------------------------------------
 preset = 'cpu'           # cpu | gpu: which recipes, and the defaults below marked (preset)
-tasks = ''               # comma-separated ('' = the preset's: cpu running_sum,multiply; gpu prosqa,gsm8k)
+tasks = ''               # comma-separated ('' = the preset's: cpu running_sum,multiply,mnns,mnns5; gpu prosqa,gsm8k)
 seeds = []               # [] = the preset's: cpu [1337, 1338, 1339], gpu [1337]
 jobs = 0                 # runs trained at once (0 = the preset's: cpu 2, gpu 1); each gets cores/jobs threads
 out = 'out-results'
@@ -80,7 +80,7 @@ RECIPES = {
         ('(Latent-SFT stage 1)', 'config/quickstart_latent_stage1.py', [], '(Coconut stage 0)'),  # latent_cot_bot
         ('Latent-SFT', 'config/quickstart_latent.py', [], '(Latent-SFT stage 1)'),
         ('CODI', 'config/quickstart_codi.py', [], 'CoT'),
-        ('iCoT', 'config/quickstart_icot.py', [], 'CoT'),  # last: ~30 minutes a seed at one thread
+        ('iCoT', 'config/quickstart_icot.py', [], 'CoT'),  # last (6 minutes a seed at one thread; CODI takes 10)
     ],
     # MNNS, CoT2's search task (m = 4 digits; 2-layer 2-head GPT): the rows that CoT2's argument needs
     # at two widths (d 32, where a soft token holds about as many states as the 8 of the last latent

@@ -1,4 +1,4 @@
-# Latent-SFT stage 1 on 3 x 3 multiplication (CPU), from the CoT checkpoint: the CoT (26 tokens: the
+# Latent-SFT stage 1 on 3 x 3 multiplication (CPU), from the CoT checkpoint: the CoT (25 tokens: the
 # partial products with their running sums) cut into segments of r = 4 tokens, 7 latents.
 # python train.py config/multiply_cot.py && python train.py config/multiply_latent_stage1.py
 exec(open('config/multiply_cot.py').read())
