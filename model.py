@@ -49,7 +49,8 @@ class KVCache:
             self.positions = torch.arange(max_len, device=device)  # decode_step's position t is a view of one
         self.padded = False  # True once any padding was written: then every step needs a mask
         self.pos_shift = 0  # added to the position id of every position written from now on (iCoT's
-                            # keep_position: the answer sits where it sat before the CoT was removed)
+                            # keep_position: the answer sits where it sat before the CoT was removed); an int,
+                            # or (B, 1) per row (Coconut's keep_position, rows with different thought counts)
 
     def update(self, layer, k, v):
         """Store this chunk's (B, nh, T, hs) keys/values for `layer`; return all keys/values so far."""
@@ -88,6 +89,8 @@ class KVCache:
         self.k = [k[idx] if k is not None else None for k in self.k]
         self.v = [v[idx] if v is not None else None for v in self.v]
         self.valid = self.valid[idx]
+        if torch.is_tensor(self.pos_shift):
+            self.pos_shift = self.pos_shift[idx]
 
     def repeat(self, n):
         """Each row n times in a row (n samples per prompt after one prefill): row b -> rows b*n..b*n+n-1."""

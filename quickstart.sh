@@ -18,14 +18,14 @@ cd "$(dirname "$0")"
 seed=${1:-1337}
 start=$(date +%s)
 [ -f data/running_sum/test.json ] || python data/running_sum/prepare.py
-for m in coconut0 nocot coconut coconut_soft latent_stage1 latent; do
+for m in coconut0 nocot coconut coconut_scaled coconut_soft latent_stage1 latent; do
   cfg=config/quickstart_$m.py
   out=out-quickstart-${m//_/-}
   mkdir -p $out
   echo "=== training $m ($cfg, seed $seed)"
   python train.py $cfg --seed=$seed | tee $out/train.log
   [[ $m == latent_stage1 ]] && continue  # stage 1 makes the latents; stage 2's model is the one that decodes
-  probes=""; [[ $m == coconut || $m == coconut_soft || $m == latent ]] && probes="--thought_probes=True"
+  probes=""; [[ $m == coconut* || $m == latent ]] && probes="--thought_probes=True"
   python sample.py --out_dir=$out --eval=test $probes | tail -n 1 > $out/test.json
 done
 python - "$start" "$seed" <<'PY'
@@ -34,7 +34,8 @@ print(f"\nrunning sum of 6 digits mod 10, test split (1,000 questions), greedy d
       f"{time.time() - int(sys.argv[1]):.0f} s in all")
 print(f"{'method':37s} {'accuracy':>9s} {'# tokens':>9s} {'zero':>7s} {'swap':>7s} {'sums':>7s}")
 rows = [('coconut0', 'CoT (<bot> steps <eot>: stage 0)'), ('nocot', 'No-CoT'),
-        ('coconut', 'Coconut, hidden-state thoughts'), ('coconut-soft', 'Coconut, soft thoughts'),
+        ('coconut', 'Coconut, hidden-state thoughts'), ('coconut-scaled', 'Coconut, hidden state scaled'),
+        ('coconut-soft', 'Coconut, soft thoughts'),
         ('latent', 'Latent-SFT, a latent per 3 tokens')]
 pct = lambda x: f"{100 * x:6.1f}%"
 for m, name in rows:
@@ -44,9 +45,10 @@ for m, name in rows:
         best = [max(row[i] for row in r['step_match']) for i in range(len(r['step_match'][0]))]
         probes = [pct(r['zero_thoughts']), pct(r['swap']), pct(sum(best) / len(best))]
     print(f"{name:37s} {pct(r['accuracy']):>9s} {r['tokens_per_question']:9.1f} " + ' '.join(f"{p:>7s}" for p in probes))
-log = open('out-quickstart-coconut/train.log').read()
-stages = re.findall(r'^end of stage (\d+) .*val_acc ([\d.]+)', log, re.M)
-stages += re.findall(r'^eval iter \d+ \(stage (\d+)\).*val_acc ([\d.]+)', log, re.M)[-1:]  # the last stage
-print("hidden-state curriculum, valid accuracy at the end of each stage: "
-      + ', '.join(f"stage {k} {100 * float(a):.0f}%" for k, a in stages))
+for m, name in [('coconut', 'hidden-state'), ('coconut-scaled', 'scaled')]:
+    log = open(f'out-quickstart-{m}/train.log').read()
+    stages = re.findall(r'^end of stage (\d+) .*val_acc ([\d.]+)', log, re.M)
+    stages += re.findall(r'^eval iter \d+ \(stage (\d+)\).*val_acc ([\d.]+)', log, re.M)[-1:]  # the last stage
+    print(f"{name} curriculum, valid accuracy at the end of each stage: "
+          + ', '.join(f"stage {k} {100 * float(a):.0f}%" for k, a in stages))
 PY

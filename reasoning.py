@@ -411,13 +411,18 @@ def answer_position(tok, prompt, target, answer):
 # continuous thoughts (Coconut, CODI): the input embedding of a <latent> slot is the last hidden state
 # (after ln_f) of the position before it, optionally mapped by `thought` (CODI's projection).
 
-def thought_forward(model, idx, valid, is_latent, cache=None, thought=None, last_only=False, hidden=False):
+def thought_forward(model, idx, valid, is_latent, cache=None, thought=None, last_only=False, hidden=False,
+                    keep_position=None):
     """Forward over idx (B, T) where is_latent (B, T) marks thought slots. Every row's slots must be
     contiguous and start in the same column (left-pad the prompts), so the j-th thought of every row
     is computed in one batched pass. n thought columns cost n+1 passes on the KV cache: one up to the
     first thought, one per thought, the last thought together with everything after it. Rows with
     fewer thoughts hold real tokens in the later thought columns; those keep their token embedding.
     Gradients flow through every thought (use a growing cache, the default, when training).
+    keep_position (c, L): Coconut's keep_position (coconut.py): c thoughts replace each step of L
+    tokens, and every position keeps the id it had with the steps written out. Thought j takes the
+    last c positions of its step (j // c), so it is shifted by (j // c + 1) * (L - c); what follows a
+    row's n thoughts by (n / c) * (L - c). The cache's pos_shift carries the shift on to decoding.
     Returns (logits: (B, T, V), or (B, 1, V) with last_only; hiddens: with hidden=True the n_layer+1
     states (B, T, C) of every position, else None; probe: (B, n, V) the LM head applied to each
     thought, i.e. the tokens it 'decodes to', or None without thoughts)."""
@@ -429,11 +434,16 @@ def thought_forward(model, idx, valid, is_latent, cache=None, thought=None, last
         return logits, (hiddens if hidden else None), None
     first, last, T = cols[0], cols[-1], idx.size(1)
     assert cols == list(range(first, last + 1)) and first > 0, "thought slots must be contiguous columns after a prefix"
+    n_row = is_latent.sum(1, keepdim=True)  # (B, 1) thoughts per row
     emb = model.transformer.wte(idx)  # (B, T, C); slot rows are placeholders, replaced below
     # pass 0: everything before the first thought
     logits, _, h = model(embeds=emb[:, :first], valid=valid[:, :first], cache=cache, last_only=last_only, hidden=True)
     outs, probes, hiddens = [logits], [], h
-    for col in cols:  # one pass per thought column; the last one also runs the rest of the sequence
+    for j, col in enumerate(cols):  # one pass per thought column; the last one also runs the rest of the sequence
+        if keep_position is not None:  # a row past its thoughts keeps the shift of its last one
+            c, L = keep_position
+            steps = torch.where(n_row > 0, torch.minimum(torch.full_like(n_row, j), n_row - 1) // c + 1, 0)
+            cache.pos_shift = steps * (L - c)  # (B, 1)
         prev = h[-1][:, -1:]  # (B, 1, C) last hidden state (after ln_f) of the previous position
         probes.append(model.lm_head(prev))
         x = thought(prev) if thought is not None else prev
@@ -534,18 +544,23 @@ def prefill(model, tok, prompts, max_new_tokens, thought=None, num_samples=1):
     """Run the left-padded prompts through the model once, into a preallocated cache sized for the
     prompts plus max_new_tokens, capped at block_size. <latent> slots become continuous thoughts
     (one cached position each; thought maps a hidden state to the next input, None = Coconut's
-    identity; a CODI model's model.thought_proj by default). num_samples > 1 repeats each row's cache
+    identity; a CODI model's model.thought_proj by default), at the positions of the model's
+    thought_keep_position when it has one (Coconut's keep_position: coconut.attach_thought, and the
+    cache then shifts the new tokens' positions as training did). num_samples > 1 repeats each row's cache
     and logits that many times (prompt b -> rows b*n..b*n+n-1) after the one prefill. Returns
     (last-position logits (B*n, V), cache, probe (B, n_thoughts, V) or None)."""
     assert num_samples >= 1 and max_new_tokens >= 0, f"num_samples {num_samples} >= 1, max_new_tokens {max_new_tokens} >= 0"
     assert len(prompts) > 0 and all(len(p) > 0 for p in prompts), "every prompt needs at least one token"
     thought = thought if thought is not None else getattr(model, 'thought_proj', None)
     idx, valid = left_pad(prompts, tok.id(PAD), model.lm_head.weight.device)
-    block_size = model.config.block_size
+    keep = getattr(model, 'thought_keep_position', None)
+    shift = 0 if keep is None else int((idx == tok.id(LATENT)).sum(1).max()) // keep[0] * (keep[1] - keep[0])
+    block_size = model.config.block_size - shift  # keep_position: the last position id must still exist
     if idx.size(1) >= block_size:
         raise ValueError(f"a prompt of {idx.size(1)} tokens leaves no room to generate in block_size {block_size}")
     cache = model.new_cache(len(prompts), min(idx.size(1) + max_new_tokens, block_size))
-    logits, _, probe = thought_forward(model, idx, valid, idx == tok.id(LATENT), cache, thought, last_only=True)
+    logits, _, probe = thought_forward(model, idx, valid, idx == tok.id(LATENT), cache, thought, last_only=True,
+                                       keep_position=keep)
     logits = logits[:, -1]
     if num_samples > 1:
         cache.repeat(num_samples)

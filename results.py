@@ -66,16 +66,18 @@ RECIPES = {
     # CPU (word vocab, 4 x 128 GPT from scratch). The latent methods start from the same seed's CoT
     # checkpoint; Coconut from its own stage 0 (the CoT inside the thought block, <bot> steps <eot>: a
     # model trained from scratch reads by position), then its curriculum replaces one step per stage;
-    # on the running sum Latent-SFT also starts from that stage 0, as the quickstart does.
+    # on the running sum Latent-SFT also starts from that stage 0, as the quickstart does, and the
+    # ablations are those of the scaled thought (the paper's thought at a token embedding's length: the
+    # one that learns here, so the one whose parts can be taken away).
     'running_sum': [
         ('CoT', 'config/quickstart.py', [], None),
         ('No-CoT', 'config/quickstart_nocot.py', [], None),
         ('Pause', 'config/quickstart.py', ['--method=pause', '--n_pause=5'], None),
         ('(Coconut stage 0)', 'config/quickstart_coconut0.py', [], None),  # the CoT inside <bot> .. <eot>
-        ('Coconut', 'config/quickstart_coconut.py', [], '(Coconut stage 0)'),
-        ('Coconut, stage 1 (1 of 6 steps latent)', 'config/quickstart_coconut.py', ['--max_iters=100'],
-         '(Coconut stage 0)'),
-        *[(n, 'config/quickstart_coconut.py', o, '(Coconut stage 0)') for n, o in COCONUT_ABLATIONS],
+        ('Coconut, the hidden state as it is', 'config/quickstart_coconut.py', [], '(Coconut stage 0)'),
+        ('Coconut, the hidden state scaled', 'config/quickstart_coconut_scaled.py', [], '(Coconut stage 0)'),
+        *[(n, 'config/quickstart_coconut_scaled.py', o, '(Coconut stage 0)') for n, o in COCONUT_ABLATIONS],
+        ('Coconut, scaled, a thought per step', 'config/quickstart_coconut_compressed.py', [], '(Coconut stage 0)'),
         ('Coconut, soft thoughts', 'config/quickstart_coconut_soft.py', [], '(Coconut stage 0)'),
         ('(Latent-SFT stage 1)', 'config/quickstart_latent_stage1.py', [], '(Coconut stage 0)'),  # latent_cot_bot
         ('Latent-SFT', 'config/quickstart_latent.py', [], '(Latent-SFT stage 1)'),

@@ -119,7 +119,7 @@ def load_checkpoint(path, device='cpu'):
     model = GPT(GPTConfig(**ckpt['model_args']))
     codi.attach_thought_projection(model, ckpt['config'])  # CODI's thought projection, if any
     model.load_state_dict(ckpt['model'])
-    coconut.attach_soft_thought(model, ckpt['config'])  # Coconut's soft thought map, if it was trained with one
+    coconut.attach_thought(model, ckpt['config'])  # Coconut's thought map (soft or scaled), if it was trained with one
     model.to(device).eval()
     return model, R.get_tokenizer(ckpt['meta']), ckpt
 

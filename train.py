@@ -69,8 +69,13 @@ no_curriculum = False    # ablation: the final stage from the first step
 no_thoughts = False      # ablation: steps removed by the curriculum, no thoughts in their place
 pause_as_thought = False # ablation: thought slots hold a learned <pause> token instead of hidden states
 eot_after_steps = False  # <bot> [thoughts] S(k+1)..Sn <eot>: the block holds the whole chain (coconut.py)
-coconut_thought = 'hidden'  # 'hidden': the paper's last hidden state; 'soft': softmax(h E^T) @ E of that
-                         # position, a thought the model reads like a token (coconut.SoftThought)
+coconut_thought = 'hidden'  # 'hidden': the paper's last hidden state; 'scaled': the same times thought_scale,
+                         # the length of a token embedding (coconut.ScaledThought); 'soft': softmax(h E^T) @ E
+                         # of that position, a thought the model reads like a token (coconut.SoftThought)
+thought_scale = 0.0      # coconut_thought = 'scaled': h times this; 0 = measured on the starting weights
+                         # (coconut.measure_thought_scale) and recorded in the checkpoint
+coconut_keep_position = False  # every token keeps its stage-0 position id, the c thoughts of a step take its
+                         # last c positions: with c_thought < a step's length the chain compresses (coconut.py)
 # CODI (method = codi; codi.py)
 codi_thoughts = 6        # continuous thoughts of the student
 codi_prj_dim = 0         # hidden width of the thought projection (0 = n_embd)
@@ -158,7 +163,8 @@ CHECKS = {
     'grpo_temperature': above(0), 'grpo_max_new_tokens': at_least(1), 'grpo_std_norm': FLAG,
     'c_thought': at_least(1), 'epochs_per_stage': above(0), 'max_latent_stage': at_least(0), 'start_stage': at_least(0),
     'pad_latent_to_max': FLAG, 'uniform_prob': between(0, 1), 'reset_optimizer': FLAG, 'no_curriculum': FLAG,
-    'no_thoughts': FLAG, 'pause_as_thought': FLAG, 'eot_after_steps': FLAG, 'coconut_thought': one_of('hidden', 'soft'),
+    'no_thoughts': FLAG, 'pause_as_thought': FLAG, 'eot_after_steps': FLAG, 'coconut_thought': one_of('hidden', 'scaled', 'soft'),
+    'thought_scale': at_least(0), 'coconut_keep_position': FLAG,
     # CODI
     'codi_thoughts': at_least(1), 'codi_prj_dim': at_least(0), 'codi_alpha': at_least(0), 'codi_beta': at_least(0),
     'codi_gamma': at_least(0), 'codi_teacher': one_of('shared', 'frozen'), 'codi_drop_last_step': FLAG,
@@ -285,7 +291,7 @@ def set_rng_state(state, generator):
 def attach_thought_map(model, cfg):
     """The map from a hidden state to the next thought's input that the method feeds back, as
     model.thought_proj: Coconut's SoftThought (coconut_thought = 'soft') or CODI's projection."""
-    coconut.attach_soft_thought(model, cfg)
+    coconut.attach_thought(model, cfg)
     codi.attach_thought_projection(model, cfg)
 
 
@@ -438,10 +444,20 @@ def main():
     if method == 'icot' and icot_keep_position:  # decoding skips min(removed, this) positions; recorded for it
         cfg['icot_chain_len'] = cfg_run['icot_chain_len'] = icot.icot_chain_length(train_parts + valid_parts)
         print(f"iCoT keep_position: every CoT has {cfg['icot_chain_len']} tokens; the kept ones keep their positions")
+    if method == 'coconut' and coconut_thought == 'scaled' and thought_scale == 0:  # once, on the starting weights
+        cfg['thought_scale'] = cfg_run['thought_scale'] = (ckpt['config']['thought_scale'] if ckpt is not None else
+                                                            coconut.measure_thought_scale(model, tok, train_parts[:256], cfg_run))
+    if method == 'coconut' and coconut_keep_position:  # decoding places the thoughts with it; recorded for it
+        cfg['coconut_step_len'] = cfg_run['coconut_step_len'] = coconut.coconut_step_length(train_parts + valid_parts, c_thought)
+        print(f"Coconut keep_position: steps of {cfg['coconut_step_len']} tokens, {c_thought} thought(s) each at the "
+              f"last position(s) of its step; every token keeps its stage-0 position")
+    if method == 'coconut':
+        coconut.attach_thought(model, cfg_run)
     print(f"{model.get_num_params() / 1e6:.2f}M parameters (non-embedding)")
     if method == 'coconut':
-        print(f"Coconut: {c_thought} thought(s) per step, "
-              + ("soft thoughts, softmax(h E^T) @ E" if coconut_thought == 'soft' else "the last hidden state as the thought")
+        kinds = {'soft': "soft thoughts, softmax(h E^T) @ E", 'hidden': "the last hidden state as the thought",
+                 'scaled': f"the last hidden state times {cfg['thought_scale']:.4f} as the thought (a token embedding's length)"}
+        print(f"Coconut: {c_thought} thought(s) per step, " + kinds[coconut_thought]
               + (", <eot> after the remaining steps" if eot_after_steps else ", <eot> right after the thoughts"))
     optimizer = model.configure_optimizers(weight_decay, learning_rate, (beta1, beta2), device_type)
     iter_num, best_val_loss = 0, float('inf')

@@ -79,6 +79,32 @@ def test_coconut_stage0_then_soft_thoughts_decode_and_probe(workdir):
     assert {'zero_thoughts', 'swap', 'step_match'} <= set(res) and len(res['step_match']) == 4
 
 
+def test_coconut_scaled_thought_is_measured_once_recorded_and_decoded(workdir):
+    """coconut_thought='scaled': train.py measures thought_scale on the starting weights and records it; a
+    resumed run keeps it (the trained weights would measure another); sample.py decodes with it; and
+    coconut.py's CLI prints the untrained-thoughts table of a stage-0 checkpoint."""
+    import torch
+    common = [*TINY, '--method=coconut', '--eot_after_steps=True', '--c_thought=2', '--max_latent_stage=2']
+    s0 = run('train.py', *common, '--epochs_per_stage=100', '--out_dir=s0', '--max_iters=4', '--eval_interval=4', cwd=workdir)
+    assert s0.returncode == 0, s0.stderr
+    scaled = common + ['--coconut_thought=scaled', '--init_from=s0', '--epochs_per_stage=0.04', '--out_dir=sc', '--eval_interval=4']
+    a = run('train.py', *scaled, '--max_iters=4', cwd=workdir)
+    assert a.returncode == 0, a.stderr
+    scale = torch.load(workdir / 'sc' / 'ckpt.pt', weights_only=False)['config']['thought_scale']
+    assert scale > 0 and f'the last hidden state times {scale:.4f}' in a.stdout
+    b = run('train.py', *scaled, '--max_iters=8', '--init_from=resume', cwd=workdir)
+    assert b.returncode == 0 and f'times {scale:.4f}' in b.stdout, b.stderr
+    assert torch.load(workdir / 'sc' / 'ckpt.pt', weights_only=False)['config']['thought_scale'] == scale
+    r = run('sample.py', '--out_dir=sc', '--eval=test', '--eval_limit=8', '--thought_probes=True', cwd=workdir)
+    assert r.returncode == 0 and 'stage 1: 2 thoughts' in r.stdout, r.stderr
+    assert {'zero_thoughts', 'swap'} <= set(json.loads(r.stdout.strip().splitlines()[-1]))
+    r = run('coconut.py', '--out_dir=s0', '--eval=test', '--eval_limit=8', cwd=workdir)
+    assert r.returncode == 0, r.stderr
+    assert '| stage k | hidden state h | scaled h | soft |' in r.stdout and r.stdout.count('\n| 2 |') == 1
+    r = run('coconut.py', '--probe=linear', '--out_dir=sc', '--eval=test', '--eval_limit=8', '--train_examples=32', cwd=workdir)
+    assert r.returncode == 0 and '| thought | step 1 | step 2 | step 3 | step 4 |' in r.stdout, r.stderr
+
+
 def test_stop_at_val_acc_ends_the_run_at_that_eval(workdir):
     r = run('train.py', *TINY, '--eval_examples=64', '--out_dir=a', '--max_iters=400', '--eval_interval=25',
             '--decay_lr=False', '--stop_at_val_acc=0.05', cwd=workdir)  # chance is ~10% once the format is learned
