@@ -25,7 +25,7 @@ for m in coconut0 nocot coconut coconut_scaled coconut_soft latent_stage1 latent
   echo "=== training $m ($cfg, seed $seed)"
   python train.py $cfg --seed=$seed | tee $out/train.log
   [[ $m == latent_stage1 ]] && continue  # stage 1 makes the latents; stage 2's model is the one that decodes
-  probes=""; [[ $m == coconut* || $m == latent ]] && probes="--thought_probes=True"
+  probes=""; [[ ($m == coconut* && $m != coconut0) || $m == latent ]] && probes="--thought_probes=True"
   python sample.py --out_dir=$out --eval=test $probes | tail -n 1 > $out/test.json
 done
 python - "$start" "$seed" <<'PY'
