@@ -13,8 +13,8 @@ Curriculum: stage k replaces the first k reasoning steps by k*c thoughts,
     stage 0:  Q \n <bot> | <eot> S1 \n ... Sn \n ### A <eos>     the CoT inside an empty thought block
     stage k:  Q \n <bot> [h]*(k*c) <eot> | S(k+1) \n ... Sn \n ### A <eos>
     (| separates the prompt from the target, the only tokens with a loss)
-    stage = start_stage + epoch // epochs_per_stage; past max_latent_stage every step is gone and the
-    thoughts stay max_latent_stage*c; train.py resets AdamW when the stage changes.
+    stage = start_stage + epoch // epochs_per_stage, at most max_latent_stage + 1; past max_latent_stage
+    every step is gone and the thoughts stay max_latent_stage*c; train.py resets AdamW when the stage changes.
 Stage 0 keeps <bot> <eot> as the official code does, so that with c thoughts per step of c tokens every
 explicit token sits at the same position at every stage; <eot> is a target there (our addition), so
 the first thought starts as what the stage-0 model predicts after <bot>. Both matter for a model
@@ -36,6 +36,7 @@ ratio of a token embedding's length to the hidden state's, measured once on the 
 (measure_thought_scale): the paper's thought at the length of the inputs the model was trained on. A
 model trained from scratch has a last hidden state ~12x longer than its token embeddings; fed back as
 it is, it swamps what the blocks add at its column, and the curriculum stays at chance (README, "Coconut").
+Scaled, the paper's curriculum trains it to 100% on the quickstart.
 coconut_thought = 'soft' replaces the hidden state by the soft embedding softmax(h E^T) @ E of the same
 position (SoftThought): a thought in the span of the token embeddings, which the model reads like the
 token it would have written (soft thinking's and Latent-SFT's input).
@@ -43,7 +44,8 @@ Decoding: the checkpoint's number of thoughts in the prefill, then greedy decodi
 Probes: probe_thoughts (what each thought decodes to through the LM head, the paper's latent search
 view); thought_probes (accuracy with zero thoughts, with another example's thoughts, and which step
 each thought decodes to); untrained_thoughts (python coconut.py --out_dir=STAGE0: can the stage-0
-model read each kind of thought before any Coconut training?). Ablations (train.py config):
+model read each kind of thought before any Coconut training?); linear_step_match (python coconut.py
+--probe=linear: what a linear readout of each thought gives, beside its top token). Ablations (train.py config):
 no_curriculum, no_thoughts, pause_as_thought.
 """
 
@@ -107,11 +109,10 @@ def coconut_batch(tok, parts, cfg, stage, generator):
 class SoftThought(nn.Module):
     """coconut_thought = 'soft': the thought fed at the next position is softmax(h E^T) @ E, the
     previous position's next-token distribution mixed over the input embeddings E (tied to the LM
-    head), instead of h itself. The last hidden state is an input the model never saw (after ln_f
-    it is ~16x longer than a token embedding on the quickstart's stage-0 model, 17.9 vs 1.1, and not
-    in their span: it drowns the position embedding, norm 0.62); this one it reads like the
-    token it would have written, so the stage-0 model already passes its running state through
-    it. No parameters: attached as model.thought_proj, where every decoder looks for the thought map."""
+    head), instead of h itself: a vector in the span of the token embeddings and of their length,
+    which the model reads like the token it would have written, so the stage-0 model already passes
+    its running state through it. No parameters: attached as model.thought_proj, where every decoder
+    looks for the thought map."""
 
     def __init__(self, wte):
         super().__init__()
@@ -127,10 +128,10 @@ class ScaledThought(nn.Module):
     """coconut_thought = 'scaled': the paper's thought, the last hidden state h, times one fixed number s
     (thought_scale) that gives it the length of the token embeddings it stands in for. The direction is
     the paper's, and so is the gradient (times s); only the length changes. On the quickstart's stage-0
-    model h after ln_f is ~12x longer than a token embedding (14.8 vs 1.27): fed back as it is, it
-    swamps the position embedding and the early layers' updates at that column, and the untrained
-    all-latent model is at 0.3% valid; scaled (s = 0.07), the same untrained model is at 72% and its
-    stage 1 at 100% (README, "Coconut"). No parameters: s comes from the config."""
+    model h after ln_f is ~12x longer than a token embedding (14.8 vs 1.27): fed back as it is, the
+    residual stream at its column starts 12x too large, the blocks' updates barely turn it, and the
+    untrained all-latent model is at 0.4% valid; scaled (s = 0.074), the same untrained model is at 74%
+    and its stage 1 at 100% (untrained_thoughts; README, "Coconut"). No parameters: s comes from the config."""
 
     def __init__(self, scale):
         super().__init__()

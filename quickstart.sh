@@ -23,10 +23,12 @@ for m in coconut0 nocot coconut coconut_scaled coconut_soft latent_stage1 latent
   out=out-quickstart-${m//_/-}
   mkdir -p $out
   echo "=== training $m ($cfg, seed $seed)"
+  t0=$(date +%s)
   python train.py $cfg --seed=$seed | tee $out/train.log
-  [[ $m == latent_stage1 ]] && continue  # stage 1 makes the latents; stage 2's model is the one that decodes
+  [[ $m == latent_stage1 ]] && echo "=== $m: $(( $(date +%s) - t0 )) s" && continue  # stage 1 makes the latents; stage 2's model decodes
   probes=""; [[ ($m == coconut* && $m != coconut0) || $m == latent ]] && probes="--thought_probes=True"
   python sample.py --out_dir=$out --eval=test $probes | tail -n 1 > $out/test.json
+  echo "=== $m: $(( $(date +%s) - t0 )) s (training and scoring)"
 done
 python - "$start" "$seed" <<'PY'
 import json, re, sys, time
