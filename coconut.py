@@ -226,7 +226,7 @@ def thought_probes(model, tok, ckpt, examples, batch_size=250, max_new_tokens=64
     its thoughts keeps (3) at (1); one that reads them falls towards chance. Also step_match[j][i]: the
     share of examples whose thought j decodes (LM head, top-1) to R.step_result of their step i."""
     slot = tok.id(R.PAUSE if ckpt['config']['pause_as_thought'] else R.LATENT)
-    base = getattr(model, 'thought_proj', None)  # Coconut: None (the hidden state itself) or SoftThought
+    base = getattr(model, 'thought_proj', None)  # None (the hidden state itself), ScaledThought, SoftThought or CODI's projection
     hits = {'accuracy': 0, 'zero_thoughts': 0, 'swap': 0}
     match = {}  # (j, i) -> count
     for b in range(0, len(examples), batch_size):
