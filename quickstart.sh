@@ -3,10 +3,11 @@
 # digits mod 10 when it writes its steps (CoT: each step the digit it adds and the new sum), and does
 # not when it must answer at once (No-CoT). Then Coconut asks whether the steps can live in continuous
 # thoughts instead of words. The CoT is written inside Coconut's thought block (<bot> steps <eot>: the
-# curriculum's stage 0); from it, two runs replace all eighteen step tokens by eighteen thoughts: the
-# paper's (the last hidden state fed back, one step more per stage) and the soft thought
-# (softmax(h E^T) @ E, all at once). coconut.py has both; README, "Coconut", says why only one learns.
-# Neither compresses the chain (a thought per step token); the last run does: Latent-SFT (latent_sft.py)
+# curriculum's stage 0); from it, three runs replace all eighteen step tokens by eighteen thoughts: the
+# paper's (the last hidden state fed back, one step more per stage), the same thought scaled to a token
+# embedding's length (h * s, the same curriculum) and the soft thought (softmax(h E^T) @ E, all at once).
+# coconut.py has all three; README, "Coconut", says why the first does not learn and the others do.
+# None compresses the chain (a thought per step token); the last run does: Latent-SFT (latent_sft.py)
 # learns from the same stage-0 model to write one soft latent per three CoT tokens, then to answer.
 # Probes on the test split: "zero" = accuracy with the thoughts removed (the model may then write the
 # steps itself), "swap" = accuracy when each question gets another question's thoughts (chance: the
