@@ -26,10 +26,11 @@ for m in coconut0 nocot coconut coconut_scaled coconut_soft latent_stage1 latent
   echo "=== training $m ($cfg, seed $seed)"
   t0=$(date +%s)
   python train.py $cfg --seed=$seed | tee $out/train.log
-  [[ $m == latent_stage1 ]] && echo "=== $m: $(( $(date +%s) - t0 )) s" && continue  # stage 1 makes the latents; stage 2's model decodes
-  probes=""; [[ ($m == coconut* && $m != coconut0) || $m == latent ]] && probes="--thought_probes=True"
-  python sample.py --out_dir=$out --eval=test $probes | tail -n 1 > $out/test.json
-  echo "=== $m: $(( $(date +%s) - t0 )) s (training and scoring)"
+  if [[ $m != latent_stage1 ]]; then  # stage 1 makes the latents; stage 2's model is the one that decodes
+    probes=""; [[ ($m == coconut* && $m != coconut0) || $m == latent ]] && probes="--thought_probes=True"
+    python sample.py --out_dir=$out --eval=test $probes | tail -n 1 > $out/test.json
+  fi
+  echo "=== $m: $(( $(date +%s) - t0 )) s"  # training, and scoring where there is a test run
 done
 python - "$start" "$seed" <<'PY'
 import json, re, sys, time
