@@ -28,7 +28,8 @@ keep_position (coconut_keep_position, ours, after iCoT's option of that name): e
 position id it had at stage 0, and the c thoughts of a step of L tokens take that step's last c
 positions; with c < L the curriculum then compresses (c = 1: three tokens per step become one thought)
 without moving any token the stage-0 model reads (reasoning.thought_forward applies the shift; it
-needs steps of one token length, coconut_step_length). With eot_after_steps, c = 1, L = 3:
+needs step i to have one token length L_i in every example, coconut_step_length: the running sum's steps
+are all 'd s \n', L = 3; 3 x 3 multiplication's are 5, 13 and 7 tokens). With eot_after_steps, c = 1, L = 3:
     stage k:  Q \n <bot> [h]*k | S(k+1) \n .. Sn \n <eot> ### A    positions: Q, <bot> at P, thought j
               at P + 3j (where step j's newline was), every later token where stage 0 had it
 coconut_thought = 'scaled' feeds the same hidden state times one number, h * s (ScaledThought), with s the
@@ -148,7 +149,7 @@ def measure_thought_scale(model, tok, parts, cfg):
     length of the token embedding a position reads, over the length of the hidden state that predicted
     that token. A thought h * s then reads, by length, like the token it replaces. Measured once, on the
     weights Coconut starts from (train.py records it as thought_scale, for resuming and decoding)."""
-    x, y, valid, _ = coconut_batch(tok, parts, cfg, 0, torch.Generator().manual_seed(0))
+    x, y, valid, _ = coconut_batch(tok, parts, {**cfg, 'uniform_prob': 0.0}, 0, None)  # every example at stage 0
     _, _, hiddens = model(x, valid=valid, hidden=True)
     target = y >= 0  # (B, T): positions that predict a token of the target; y holds that token
     h_norm = hiddens[-1][target].norm(dim=-1).mean()  # the last hidden state, after ln_f
@@ -173,21 +174,23 @@ def attach_thought(model, cfg):
         model.thought_proj = ScaledThought(cfg['thought_scale'])
     if hasattr(model, 'thought_keep_position'):
         del model.thought_keep_position
-    if cfg['method'] == 'coconut' and cfg.get('coconut_keep_position', False) and cfg.get('coconut_step_len', 0) > 0:
+    if cfg['method'] == 'coconut' and cfg.get('coconut_keep_position', False) and cfg.get('coconut_step_len'):
         model.thought_keep_position = (cfg['c_thought'], cfg['coconut_step_len'])  # (c, L): reasoning.thought_forward
 
 
 def coconut_step_length(parts, c):
-    """L, the token length of every reasoning step (the step's newline included), for keep_position: decoding
-    places the thoughts without seeing the steps, so they must all have one length, and c <= L of them
-    fit in its positions."""
-    lengths = {len(s) for _, steps, _ in parts for s in steps}
+    """L, the token length of every reasoning step (the step's newline included), for keep_position: an int
+    when every step has one length (the running sum's 'd s \n'), else a list, the length of step i
+    (3 x 3 multiplication: 5, 13, 7). Decoding places the thoughts without seeing the steps, so step i
+    must have one length in every example, and c <= L_i thoughts must fit in its positions."""
+    lengths = {tuple(len(s) for s in steps) for _, steps, _ in parts}
     if len(lengths) != 1:
-        raise ValueError(f"coconut_keep_position needs reasoning steps of one token length; these have {sorted(lengths)}")
-    L = lengths.pop()
-    if c > L:
-        raise ValueError(f"coconut_keep_position: c_thought={c} thoughts do not fit in the {L} positions of a step")
-    return L
+        raise ValueError("coconut_keep_position needs step i to have one token length in every example; these have "
+                         f"{len(lengths)} patterns, e.g. {sorted(lengths)[:3]}")
+    Ls = lengths.pop()
+    if c > min(Ls):
+        raise ValueError(f"coconut_keep_position: c_thought={c} thoughts do not fit in the {min(Ls)} positions of a step")
+    return Ls[0] if len(set(Ls)) == 1 else list(Ls)
 
 
 def coconut_loss(model, batch, cfg):

@@ -411,6 +411,17 @@ def answer_position(tok, prompt, target, answer):
 # continuous thoughts (Coconut, CODI): the input embedding of a <latent> slot is the last hidden state
 # (after ln_f) of the position before it, optionally mapped by `thought` (CODI's projection).
 
+def thought_shifts(keep_position, n):
+    """Coconut's keep_position (c, L), L one length for every step or (L_1, .., L_k) one per step: how far
+    thought j = 0..n-1 (and whatever follows it) is shifted from its column, (n,) long. Thought j sits
+    in step i = j // c, whose c thoughts take its last c positions: (L_1 - c) + .. + (L_(i+1) - c)."""
+    c, L = keep_position
+    L = list(L) if isinstance(L, (list, tuple)) else [L] * (n // c + 1)
+    assert len(L) * c >= n and min(L) >= c, f"{n} thoughts, {c} per step, do not fit in steps of {L} tokens"
+    saved = torch.cumsum(torch.tensor(L) - c, 0)  # (k,) after the thoughts of steps 1..i+1
+    return saved[torch.arange(n) // c]
+
+
 def thought_forward(model, idx, valid, is_latent, cache=None, thought=None, last_only=False, hidden=False,
                     keep_position=None):
     """Forward over idx (B, T) where is_latent (B, T) marks thought slots. Every row's slots must be
@@ -420,9 +431,10 @@ def thought_forward(model, idx, valid, is_latent, cache=None, thought=None, last
     fewer thoughts hold real tokens in the later thought columns; those keep their token embedding.
     Gradients flow through every thought (use a growing cache, the default, when training).
     keep_position (c, L): Coconut's keep_position (coconut.py): c thoughts replace each step of L
-    tokens, and every position keeps the id it had with the steps written out. Thought j takes the
-    last c positions of its step (j // c), so it is shifted by (j // c + 1) * (L - c); what follows a
-    row's n thoughts by (n / c) * (L - c). The cache's pos_shift carries the shift on to decoding.
+    tokens (L an int, or one length per step: (L_1, .., L_n)), and every position keeps the id it had
+    with the steps written out. Thought j takes the last c positions of its step i = j // c, so it is
+    shifted by (L_1 - c) + .. + (L_(i+1) - c), which is (i + 1) * (L - c) for one L; what follows a
+    row's thoughts keeps the shift of its last one. The cache's pos_shift carries the shift on to decoding.
     Returns (logits: (B, T, V), or (B, 1, V) with last_only; hiddens: with hidden=True the n_layer+1
     states (B, T, C) of every position, else None; probe: (B, n, V) the LM head applied to each
     thought, i.e. the tokens it 'decodes to', or None without thoughts)."""
@@ -439,11 +451,12 @@ def thought_forward(model, idx, valid, is_latent, cache=None, thought=None, last
     # pass 0: everything before the first thought
     logits, _, h = model(embeds=emb[:, :first], valid=valid[:, :first], cache=cache, last_only=last_only, hidden=True)
     outs, probes, hiddens = [logits], [], h
+    if keep_position is not None:
+        shifts = thought_shifts(keep_position, len(cols)).to(idx.device)  # (n,)
     for j, col in enumerate(cols):  # one pass per thought column; the last one also runs the rest of the sequence
         if keep_position is not None:  # a row past its thoughts keeps the shift of its last one
-            c, L = keep_position
-            steps = torch.where(n_row > 0, torch.minimum(torch.full_like(n_row, j), n_row - 1) // c + 1, 0)
-            cache.pos_shift = steps * (L - c)  # (B, 1)
+            mine = torch.minimum(torch.full_like(n_row, j), n_row - 1).clamp(min=0)  # (B, 1) the row's thought j, or its last
+            cache.pos_shift = torch.where(n_row > 0, shifts[mine], 0)  # (B, 1)
         prev = h[-1][:, -1:]  # (B, 1, C) last hidden state (after ln_f) of the previous position
         probes.append(model.lm_head(prev))
         x = thought(prev) if thought is not None else prev
@@ -554,7 +567,8 @@ def prefill(model, tok, prompts, max_new_tokens, thought=None, num_samples=1):
     thought = thought if thought is not None else getattr(model, 'thought_proj', None)
     idx, valid = left_pad(prompts, tok.id(PAD), model.lm_head.weight.device)
     keep = getattr(model, 'thought_keep_position', None)
-    shift = 0 if keep is None else int((idx == tok.id(LATENT)).sum(1).max()) // keep[0] * (keep[1] - keep[0])
+    n_max = int((idx == tok.id(LATENT)).sum(1).max())
+    shift = 0 if keep is None or n_max == 0 else int(thought_shifts(keep, n_max)[-1])
     block_size = model.config.block_size - shift  # keep_position: the last position id must still exist
     if idx.size(1) >= block_size:
         raise ValueError(f"a prompt of {idx.size(1)} tokens leaves no room to generate in block_size {block_size}")

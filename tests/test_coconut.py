@@ -75,8 +75,10 @@ def test_keep_position_puts_every_token_at_its_stage0_position(tiny_model):
         assert len(pos) == len(ids)
         ref = naive_thought_logits(tiny_model, ids, [i == slot for i in ids], pos, scale=0.5)
         torch.testing.assert_close(logits[b][valid[b]], ref, atol=1e-5, rtol=1e-5)
-    with pytest.raises(ValueError, match='one token length'):
-        coconut.coconut_step_length([R.encode_parts(TOK, {'question': '1', 'steps': ['1', '2 3'], 'answer': '3'})], 1)
+    uneven = [R.encode_parts(TOK, {'question': '1', 'steps': ['1', '2 3'], 'answer': '3'})]
+    assert coconut.coconut_step_length(uneven, 1) == [2, 3]  # one length per step: '1 \n', '2 3 \n'
+    with pytest.raises(ValueError, match='one token length'):  # step 2 has two lengths
+        coconut.coconut_step_length(uneven + [R.encode_parts(TOK, {'question': '1', 'steps': ['1', '2'], 'answer': '3'})], 1)
     with pytest.raises(ValueError, match='do not fit'):
         coconut.coconut_step_length(parts, 4)
     # decoding: attach the rule, prefill a stage-2 prompt, decode greedily; the naive chain with positions agrees
@@ -144,6 +146,56 @@ def test_batched_latent_decoding_equals_single(tiny_model):
     assert batched == [R.generate(tiny_model, TOK, [p], 12)[0] for p in prompts]
     probe = coconut.probe_thoughts(tiny_model, TOK, ckpt, '1 2 3', k=3)
     assert len(probe) == 3 and all(len(top) == 3 for top in probe)
+
+
+def test_keep_position_with_steps_of_different_lengths(tiny_model):
+    """keep_position with one length per step (3 x 3 multiplication's steps are 5, 13 and 7 tokens): c = 2
+    thoughts per step, steps of 2, 4 and 3 tokens; rows at stages 1, 3 and 2 in one batch equal the naive
+    forward with thought j on the last c positions of its step, and greedy decoding of a stage-2 prompt
+    continues at the stage-0 positions."""
+    torch.manual_seed(0)
+    cfg = {**CFG, 'c_thought': 2, 'eot_after_steps': True}
+    parts = [R.encode_parts(TOK, {'question': q, 'steps': ['1', '2 3 4', '5 6'], 'answer': '6'}) for q in ('1 2 3', '1 2 3 4 5', '1 2')]
+    L = coconut.coconut_step_length(parts, 2)
+    assert L == [2, 4, 3]
+    assert R.thought_shifts((2, L), 6).tolist() == [0, 0, 2, 2, 3, 3]
+    assert R.thought_shifts((1, 3), 3).tolist() == [2, 4, 6]  # one length: (i + 1) * (L - c)
+    stages = (1, 3, 2)
+    pairs = [coconut.coconut_layout(TOK, p, k, cfg, None) for p, k in zip(parts, stages)]
+    slot = TOK.id(R.LATENT)
+    x, y, valid = R.collate(pairs, TOK.id(R.PAD), 'cpu', 64, [p.index(slot) for p, _ in pairs])
+    logits, _, _ = R.thought_forward(tiny_model, x, valid, x == slot, thought=lambda h: 0.5 * h, keep_position=(2, L))
+
+    def positions(q, k):  # <bot> at q; step i's tokens at stage 0 took q+1+sum(L[:i]) .. q+sum(L[:i+1])
+        pos = list(range(q + 1))
+        for i in range(k):
+            end = q + sum(L[:i + 1])
+            pos += [end - 1, end]  # the step's last two positions
+        return pos
+
+    for b, ((prompt, target), k) in enumerate(zip(pairs, stages)):
+        q = prompt.index(TOK.id(R.BOT))
+        pos = positions(q, k)
+        pos += list(range(pos[-1] + 1, pos[-1] + len(target)))  # the rest (the input has target[:-1])
+        ids = x[b][valid[b]].tolist()
+        assert len(pos) == len(ids)
+        ref = naive_thought_logits(tiny_model, ids, [i == slot for i in ids], pos, scale=0.5)
+        torch.testing.assert_close(logits[b][valid[b]], ref, atol=1e-5, rtol=1e-5)
+    ckpt = {'config': {**cfg, 'method': 'coconut', 'coconut_keep_position': True, 'coconut_step_len': L,
+                       'coconut_thought': 'scaled', 'thought_scale': 0.5}, 'stage': 2}
+    coconut.attach_thought(tiny_model, ckpt['config'])
+    assert tiny_model.thought_keep_position == (2, [2, 4, 3])
+    prompt = R.question_prompt(TOK, ckpt, '1 2 3')
+    out = R.generate(tiny_model, TOK, [prompt], 5)
+    ids, pos = list(prompt), positions(prompt.index(TOK.id(R.BOT)), 2)
+    banned = R.banned_mask(TOK, 64, 'cpu', [R.EOT])
+    with torch.no_grad():
+        for _ in range(len(out[0])):
+            logit = naive_thought_logits(tiny_model, ids, [i == slot for i in ids], pos, scale=0.5)[-1]
+            ids.append(int(logit.masked_fill(banned, -float('inf')).argmax()))
+            pos.append(pos[-1] + 1)
+    assert out[0] == ids[len(prompt):]
+    coconut.attach_thought(tiny_model, {'method': 'coconut'})
 
 
 def test_stage0_keeps_every_explicit_token_in_place_when_c_matches_the_step_length():
@@ -223,6 +275,8 @@ def test_scaled_thought_is_h_times_the_measured_length_ratio(tiny_model):
     want = (sum(e_norms) / len(e_norms)) / (sum(h_norms) / len(h_norms))
     scale = coconut.measure_thought_scale(tiny_model, TOK, parts, cfg)
     assert abs(scale - want) < 1e-5 * want
+    mixed = coconut.measure_thought_scale(tiny_model, TOK, parts * 8, {**cfg, 'uniform_prob': 1.0})
+    assert abs(mixed - want) < 1e-5 * want  # stage 0 for every example, whatever the stage mixing of training
     coconut.attach_thought(tiny_model, {'method': 'coconut', 'coconut_thought': 'scaled', 'thought_scale': scale})
     assert isinstance(tiny_model.thought_proj, coconut.ScaledThought)
     assert not any('thought_proj' in k for k in tiny_model.state_dict())  # no weights: the scale is in the config
