@@ -331,22 +331,52 @@ def linear_step_match(model, tok, ckpt, train_examples, eval_examples):
             for j in range(x.size(1))]
 
 
+@torch.no_grad()
+def token_accuracy(model, tok, ckpt, examples, stage):
+    """Teacher-forced accuracy of each target token in the layout of a stage (no mixing), with the
+    checkpoint's thoughts and positions: (the target's tokens as text, (n_target,) share of the examples
+    whose token there is the argmax). Which tokens fail says what the thoughts do not carry (3 x 3
+    multiplication: the middle digits of a running sum whose partial product became thoughts; README,
+    "Coconut"). Needs examples with one target length at this stage (true of the CPU tasks)."""
+    cfg = {**ckpt['config'], 'uniform_prob': 0.0, 'device': model.lm_head.weight.device}
+    parts = [R.encode_parts(tok, ex) for ex in examples]
+    x, y, valid, is_latent = coconut_batch(tok, parts, cfg, stage, None)
+    logits, _, _ = R.thought_forward(model, x, valid, is_latent, thought=getattr(model, 'thought_proj', None),
+                                     keep_position=getattr(model, 'thought_keep_position', None))
+    target = y >= 0  # (B, T)
+    n = target.sum(1)
+    assert (n == n[0]).all(), f"token_accuracy needs one target length; these have {sorted(set(n.tolist()))}"
+    right = (logits.argmax(-1) == y)[target].view(len(parts), -1).float()  # (B, n_target), row-major order
+    words = [tok.decode([t]) for t in y[0][target[0]].tolist()]
+    return words, right.mean(0)
+
+
 def main(argv):
     """python coconut.py --out_dir=out-quickstart-coconut0 [--eval=valid --eval_limit=500]: the
     untrained_thoughts table of a stage-0 checkpoint, in markdown.
     python coconut.py --probe=linear --out_dir=CKPT [--train_examples=4000]: linear_step_match of a
-    trained Coconut checkpoint against step_match (the LM head's top token), in markdown."""
+    trained Coconut checkpoint against step_match (the LM head's top token), in markdown.
+    python coconut.py --probe=tokens --out_dir=CKPT --stage=1 [--eval_limit=200]: token_accuracy, each
+    target token of the first eval question with the share of questions the model gets right there."""
     import configurator
     from sample import load_checkpoint
     C = configurator
     cfg = dict(out_dir='out-quickstart-coconut0', probe='untrained', eval='valid', eval_limit=500,
-               train_examples=4000, device='cpu')
+               train_examples=4000, stage=-1, device='cpu')
     C.configure(cfg, argv)
-    C.check(cfg, {'out_dir': C.ANY, 'probe': C.one_of('untrained', 'linear'), 'eval': C.ANY,
-                  'eval_limit': C.at_least(0), 'train_examples': C.at_least(1), 'device': C.ANY})
+    C.check(cfg, {'out_dir': C.ANY, 'probe': C.one_of('untrained', 'linear', 'tokens'), 'eval': C.ANY,
+                  'eval_limit': C.at_least(0), 'train_examples': C.at_least(1), 'stage': C.at_least(-1),
+                  'device': C.ANY})
     model, tok, ckpt = load_checkpoint(cfg['out_dir'], cfg['device'])
     examples = R.load_split(f"data/{ckpt['config']['dataset']}", cfg['eval'])
     examples = examples[:cfg['eval_limit']] if cfg['eval_limit'] else examples
+    if cfg['probe'] == 'tokens':
+        stage = ckpt.get('stage', 0) if cfg['stage'] < 0 else cfg['stage']  # -1: the checkpoint's own stage
+        words, acc = token_accuracy(model, tok, ckpt, examples, stage)
+        print(f"{cfg['out_dir']} at stage {stage}, teacher-forced, {len(examples)} {cfg['eval']} questions: each target "
+              f"token of the first, and the share of the questions whose token there is the model's argmax")
+        print(' '.join(f"{w.strip() or repr(w)}:{a:.2f}" for w, a in zip(words, acc.tolist())))
+        return
     if cfg['probe'] == 'linear':
         train = R.load_split(f"data/{ckpt['config']['dataset']}", 'train')[:cfg['train_examples']]
         lin = linear_step_match(model, tok, ckpt, train, examples)

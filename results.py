@@ -102,6 +102,15 @@ RECIPES = {
                                                               '--latent_topk=8', '--max_iters=2000'], 'CoT, d 32'),
         ('Latent-SFT, d 32', 'config/mnns_cot.py', ['--method=latent', '--latent_stage=2', '--latent_topk=8',
                                                     '--latent_budget=8'], '(Latent-SFT stage 1, d 32)'),
+        # the running sum's Coconut recipe: a stage 0 with <eot> after the chain (each thought a drop-in for
+        # the CoT token in its column) and the thought scaled; beside it the paper's thought from the same
+        # stage 0, which separates what the scale does from what the layout does
+        *[row for d in (32, 64) for row in [
+            (f'(Coconut stage 0, <eot> after the chain, d {d})', 'config/mnns_coconut0_eot.py', [f'--n_embd={d}'], None),
+            (f'Coconut, scaled, <eot> after the chain, d {d}', 'config/mnns_coconut_scaled.py', [],
+             f'(Coconut stage 0, <eot> after the chain, d {d})'),
+            (f'Coconut, <eot> after the chain, d {d}', 'config/mnns_coconut_scaled.py', ['--coconut_thought=hidden'],
+             f'(Coconut stage 0, <eot> after the chain, d {d})')]],
     ],
     # m = 5 (59,049 questions; 4 latent steps of up to 16 states): the CoT2 rows at both widths
     'mnns5': [
@@ -115,6 +124,12 @@ RECIPES = {
             (f'CoT2 soft targets, d {d}', 'config/mnns_cot2.py', [f'--n_embd={d}', '--dataset=mnns5', '--latent_topk=16',
                                                                  '--latent_budget=12',
                                                                  '--latent_labels=data/mnns5/cot2_labels.pt'], None)]],
+        *[row for d in (32, 64) for row in [  # the scaled thought, as on m = 4
+            (f'(Coconut stage 0, <eot> after the chain, d {d})', 'config/mnns_coconut0_eot.py',
+             [f'--n_embd={d}', '--dataset=mnns5', '--max_latent_stage=4'], None),
+            (f'Coconut, scaled, <eot> after the chain, d {d}', 'config/mnns_coconut_scaled.py',
+             ['--dataset=mnns5', '--max_latent_stage=4', '--max_iters=4000', '--epochs_per_stage=2.82'],
+             f'(Coconut stage 0, <eot> after the chain, d {d})')]],
     ],
     'multiply': [
         ('CoT', 'config/multiply_cot.py', [], None),
@@ -206,7 +221,8 @@ COMPARE_K = 16  # samples per question: pass@1 .. pass@16
 # MNNS: does a latent step hold the search states? cot2.py --probe on each seed's CoT, Coconut and soft-target
 # runs of both widths (the test split): per step, the mass on the reachable states, on the CoT's own state,
 # and the coverage of the reachable set; and the first seed's picture of one test example.
-REACHABLE = [f'{kind}, d {d}' for d in (32, 64) for kind in ('CoT', 'Coconut', 'CoT2 soft targets')]
+REACHABLE = ([f'{kind}, d {d}' for d in (32, 64) for kind in ('CoT', 'Coconut', 'CoT2 soft targets')]
+             + [f'Coconut, scaled, <eot> after the chain, d {d}' for d in (32, 64)])  # last: a probe made before them still reads
 # Data that `python data/<task>/prepare.py` alone does not make: the commands that do, and a file they
 # write (its absence means: run them)
 PREPARE = {'multiply': ([['data/multiply/prepare.py', '--operand_split=500']], 'train_a_lt_500.json'),

@@ -333,3 +333,20 @@ def test_linear_step_match_has_a_row_per_thought_and_a_column_per_step(tiny_mode
     assert x.shape == (3, 4, 32)  # 2 steps x c = 2 thoughts
     match = coconut.linear_step_match(tiny_model, TOK, ckpt, exs, exs[:6])
     assert len(match) == 4 and all(len(row) == 2 for row in match) and all(0 <= v <= 1 for r in match for v in r)
+
+
+def test_token_accuracy_is_the_share_right_at_each_target_token(tiny_model):
+    """token_accuracy at a stage: one entry per target token, the share of the examples whose argmax
+    there is the token, checked against the naive per-example forward."""
+    ckpt = {'config': {**CFG, 'method': 'coconut', 'block_size': 64}, 'stage': 1}
+    exs = [{'question': f'{a} {b}', 'steps': [f'{a}', f'{(a + b) % 10}'], 'answer': f'{(a + b) % 10}'}
+           for a in range(3) for b in range(3)]
+    words, acc = coconut.token_accuracy(tiny_model, TOK, ckpt, exs, 1)
+    slot, right = TOK.id(R.LATENT), torch.zeros(len(words))
+    for ex in exs:
+        prompt, target = coconut.coconut_layout(TOK, R.encode_parts(TOK, ex), 1, ckpt['config'], None)
+        ids = prompt + target[:-1]
+        logits = naive_thought_logits(tiny_model, ids, [i == slot for i in ids])
+        right += (logits[len(prompt) - 1:].argmax(-1) == torch.tensor(target)).float()
+    assert len(words) == len(target) and words[-1] == TOK.decode([TOK.eos_id])  # S2 \n ### A <eos>
+    torch.testing.assert_close(acc, right / len(exs))

@@ -62,7 +62,7 @@ def test_cot2_labels_train_latent_stage2_and_decode(tmp_path):
     r = run('cot2.py', '--probe', 'out', 'cot', 'coconut', '--limit=8', '--json_out=probe.json', cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     res = json.load(open(tmp_path / 'probe.json'))
-    assert [p['what'] for p in res] == ['soft latents', 'CoT', 'Coconut thoughts'] and all(p['n'] == 8 for p in res)
+    assert [p['what'] for p in res] == ['soft latents', 'CoT', 'Coconut thoughts (hidden state)'] and all(p['n'] == 8 for p in res)
     assert [r['step'] for r in res[1]['rows']] == [1, 2]  # m = 3: two partial sums before the answer
     assert [r['step'] for r in res[2]['rows']] == [1, 1, 2, 2]  # two thoughts per step
     assert [r['step'] for r in res[0]['rows']] == list(range(1, len(res[0]['rows']) + 1))

@@ -103,6 +103,8 @@ def test_coconut_scaled_thought_is_measured_once_recorded_and_decoded(workdir):
     assert '| stage k | hidden state h | scaled h | soft |' in r.stdout and r.stdout.count('\n| 2 |') == 1
     r = run('coconut.py', '--probe=linear', '--out_dir=sc', '--eval=test', '--eval_limit=8', '--train_examples=32', cwd=workdir)
     assert r.returncode == 0 and '| thought | step 1 | step 2 | step 3 | step 4 |' in r.stdout, r.stderr
+    r = run('coconut.py', '--probe=tokens', '--out_dir=sc', '--eval=test', '--eval_limit=8', cwd=workdir)
+    assert r.returncode == 0 and 'at stage 1, teacher-forced, 8 test questions' in r.stdout, r.stderr
 
 
 def test_stop_at_val_acc_ends_the_run_at_that_eval(workdir):
