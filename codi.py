@@ -24,7 +24,11 @@ Ablations (the paper's, each one config key; the default is the method above):
                                for a student that never sees the CoT)
     codi_drop_last_step = False   the teacher keeps S_n (the paper's "answer copy" failure)
     codi_projection = False    thought = h, the raw last hidden state, as Coconut (no model.thought_proj)
+Probe: python codi.py --out_dir=CKPT (answer_token_accuracy): the teacher-forced share right at each
+answer token in the teacher's and the student's layout, of a CODI checkpoint or of the CoT it starts from.
 """
+
+import sys
 
 import torch
 import torch.nn as nn
@@ -119,3 +123,55 @@ def codi_loss(model, batch, cfg):
     ce_s, kd, ce_t = codi_losses(model, *batch, kd=cfg['codi_beta'] > 0)
     loss = cfg['codi_alpha'] * ce_s + cfg['codi_gamma'] * ce_t
     return loss + cfg['codi_beta'] * kd if kd is not None else loss
+
+
+# -----------------------------------------------------------------------------
+# probe: python codi.py --out_dir=CKPT (a CODI checkpoint, or the CoT it starts from)
+
+@torch.no_grad()
+def answer_token_accuracy(model, tok, cfg, examples):
+    """Teacher-forced share of examples right at each token of the answer ('### A <eos>'), in the
+    teacher layout (Q S1..S(n-1) ### A) and in the student's (Q <bot> [t]*codi_thoughts <eot> ### A):
+    which answer digits the teacher can give without its last step, and which of them the student's
+    thoughts carry. cfg: the checkpoint's config (codi_thoughts, codi_drop_last_step). Answers of one
+    token length (the CPU tasks). Returns {'teacher': (A,), 'student': (A,)}."""
+    cfg = {**cfg, 'device': model.lm_head.weight.device}
+    parts = [R.encode_parts(tok, ex) for ex in examples]
+    A = len(parts[0][2])
+    assert all(len(a) == A for _, _, a in parts), "answer_token_accuracy needs answers of one token length"
+    xt, yt, _, xs, ys, vs, is_latent, _ = codi_batch(tok, parts, cfg)
+    logits_t, _ = model(xt)
+    logits_s, _, _ = R.thought_forward(model, xs, vs, is_latent, thought=getattr(model, 'thought_proj', None))
+    out = {}
+    for name, logits, y in (('teacher', logits_t, yt), ('student', logits_s, ys)):
+        right, target = logits.argmax(-1) == y, y >= 0  # (B, T) each
+        out[name] = torch.stack([right[b][target[b]][-A:] for b in range(len(parts))]).float().mean(0)
+    return out
+
+
+def main(argv):
+    """python codi.py --out_dir=CKPT [--eval=valid --eval_limit=200]: answer_token_accuracy, one line per
+    layout. A CoT checkpoint is read with CODI's defaults (6 thoughts, the last step dropped): what the
+    teacher can answer before CODI trains it."""
+    import configurator
+    from sample import load_checkpoint
+    C = configurator
+    cfg = dict(out_dir='out-quickstart-codi', eval='valid', eval_limit=200, device='cpu')
+    C.configure(cfg, argv)
+    C.check(cfg, {'out_dir': C.ANY, 'eval': C.ANY, 'eval_limit': C.at_least(0), 'device': C.ANY})
+    model, tok, ckpt = load_checkpoint(cfg['out_dir'], cfg['device'])
+    run = dict(ckpt['config'])
+    if run['method'] != 'codi':  # a CoT checkpoint: CODI's defaults
+        run['codi_thoughts'], run['codi_drop_last_step'] = 6, True
+    examples = R.load_split(f"data/{run['dataset']}", cfg['eval'])
+    examples = examples[:cfg['eval_limit']] if cfg['eval_limit'] else examples
+    acc = answer_token_accuracy(model, tok, run, examples)
+    words = tok.decode(R.encode_parts(tok, examples[0])[2]).split()
+    print(f"{cfg['out_dir']} ({run['method']}), teacher-forced, {len(examples)} {cfg['eval']} questions: the share right "
+          f"at each answer token (the first question's shown)")
+    for name in ('teacher', 'student'):
+        print(f"{name}: " + ' '.join(f"{w}:{a:.2f}" for w, a in zip(words, acc[name].tolist())))
+
+
+if __name__ == '__main__':
+    main(sys.argv[1:])

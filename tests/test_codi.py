@@ -175,3 +175,26 @@ def test_no_projection_feeds_h_unchanged(tiny_model):
         torch.testing.assert_close(seen[2 + j][rows, 0], h[-1][rows, col - 1], atol=1e-5, rtol=1e-5)
     ref, _, _ = R.thought_forward(tiny_model, xs, vs, is_latent, thought=lambda h: h)
     torch.testing.assert_close(ce_s, torch.nn.functional.cross_entropy(ref.flatten(0, 1), ys.flatten(), ignore_index=-1))
+
+
+def test_answer_token_accuracy_scores_each_answer_token_per_layout(tiny_model):
+    """answer_token_accuracy: per layout, one entry per token of '### A <eos>', the share of the examples
+    whose argmax there is that token, checked one example at a time with plain forwards (the teacher)
+    and the thought forward (the student)."""
+    model = codi_model(tiny_model)
+    tok = R.WordTokenizer([str(i) for i in range(10)])
+    exs = [{'question': f'{a} {b}', 'steps': [f'{a}', f'{(a + b) % 10}'], 'answer': f'{(a + b) % 10}'}
+           for a in range(3) for b in range(3)]
+    acc = codi.answer_token_accuracy(model, tok, CFG, exs)
+    assert set(acc) == {'teacher', 'student'} and all(v.shape == (3,) for v in acc.values())  # ### A <eos>
+    want = {'teacher': torch.zeros(3), 'student': torch.zeros(3)}
+    with torch.no_grad():
+        for ex in exs:
+            xt, yt, _, xs, ys, vs, is_latent, _ = codi.codi_batch(tok, [R.encode_parts(tok, ex)], CFG)
+            logits_t, _ = model(xt)
+            logits_s, _, _ = R.thought_forward(model, xs, vs, is_latent, thought=model.thought_proj)
+            for name, logits, y in (('teacher', logits_t, yt), ('student', logits_s, ys)):
+                keep = y[0] >= 0
+                want[name] += (logits[0].argmax(-1)[keep] == y[0][keep])[-3:].float()
+    for name in want:
+        torch.testing.assert_close(acc[name], want[name] / len(exs))

@@ -59,6 +59,9 @@ def test_loss_falls_and_resume_is_exact(workdir, method):
     assert res['n'] == 16 and 0 <= res['accuracy'] <= 1 and res['tokens_per_question'] > 0
     r = run('sample.py', '--out_dir=a', '--start=1 2 3 4', '--num_samples=2', '--temperature=1.0', cwd=workdir)
     assert r.returncode == 0 and r.stdout.count('---------------') == 2, r.stderr
+    if method in ('cot', 'codi'):  # codi.py's probe reads a CODI checkpoint and the CoT it would start from
+        r = run('codi.py', '--out_dir=a', '--eval=test', '--eval_limit=8', cwd=workdir)
+        assert r.returncode == 0 and r.stdout.count('\nteacher: ###:') + r.stdout.count('\nstudent: ###:') == 2, r.stderr
 
 
 def test_coconut_stage0_then_soft_thoughts_decode_and_probe(workdir):
