@@ -343,12 +343,8 @@ def token_accuracy(model, tok, ckpt, examples, stage):
     x, y, valid, is_latent = coconut_batch(tok, parts, cfg, stage, None)
     logits, _, _ = R.thought_forward(model, x, valid, is_latent, thought=getattr(model, 'thought_proj', None),
                                      keep_position=getattr(model, 'thought_keep_position', None))
-    target = y >= 0  # (B, T)
-    n = target.sum(1)
-    assert (n == n[0]).all(), f"token_accuracy needs one target length; these have {sorted(set(n.tolist()))}"
-    right = (logits.argmax(-1) == y)[target].view(len(parts), -1).float()  # (B, n_target), row-major order
-    words = [tok.decode([t]) for t in y[0][target[0]].tolist()]
-    return words, right.mean(0)
+    words = [tok.decode([t]) for t in y[0][y[0] >= 0].tolist()]
+    return words, R.target_token_accuracy(logits, y)
 
 
 def main(argv):

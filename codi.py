@@ -142,11 +142,7 @@ def answer_token_accuracy(model, tok, cfg, examples):
     xt, yt, _, xs, ys, vs, is_latent, _ = codi_batch(tok, parts, cfg)
     logits_t, _ = model(xt)
     logits_s, _, _ = R.thought_forward(model, xs, vs, is_latent, thought=getattr(model, 'thought_proj', None))
-    out = {}
-    for name, logits, y in (('teacher', logits_t, yt), ('student', logits_s, ys)):
-        right, target = logits.argmax(-1) == y, y >= 0  # (B, T) each
-        out[name] = torch.stack([right[b][target[b]][-A:] for b in range(len(parts))]).float().mean(0)
-    return out
+    return {'teacher': R.target_token_accuracy(logits_t, yt, last=A), 'student': R.target_token_accuracy(logits_s, ys, last=A)}
 
 
 def main(argv):

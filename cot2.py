@@ -211,8 +211,8 @@ def probe(dirs, split, limit, json_out, picture_path, example):
         P, step = step_distributions(model, tok, ckpt, examples)
         rows = reachable_stats(tok, P, step, examples)
         name = {'latent': 'soft latents', 'coconut': 'Coconut thoughts'}.get(ckpt['config']['method'], 'CoT')
-        kind = ckpt['config'].get('coconut_thought', 'hidden')  # .get: checkpoints from before the knob
-        name += {'scaled': ' (scaled)', 'soft': ' (soft)'}.get(kind, ' (hidden state)') if name.startswith('Coconut') else ''
+        if ckpt['config']['method'] == 'coconut':  # which thought; .get: checkpoints from before the knob
+            name += {'scaled': ' (scaled)', 'soft': ' (soft)'}.get(ckpt['config'].get('coconut_thought'), ' (hidden state)')
         for r in rows:
             print(f"{d}: {name}, {'thought ' + str(r['row'] + 1) + ', ' if name.startswith('Coconut') else ''}"
                   f"step {r['step']} ({r['states']:.1f} reachable states): mass on them {r['reachable_mass']:.3f}, "

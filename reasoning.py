@@ -399,6 +399,17 @@ def step_match_table(match, n):
     return [[round(match.get((j, i), 0) / n, 3) for i in range(n_i)] for j in range(n_j)]
 
 
+def target_token_accuracy(logits, y, last=0):
+    """Teacher-forced: (n,) the share of rows whose argmax is the label at each of their target tokens
+    (y >= 0), in order; last > 0 keeps each row's last `last` of them (the answer, after targets of
+    different lengths). The rows must then have one count. The per-token probes of coconut.py and codi.py."""
+    right = logits.argmax(-1) == y  # (B, T)
+    rows = [right[b][y[b] >= 0][-last:] for b in range(y.size(0))]
+    assert len({len(r) for r in rows}) == 1, f"target_token_accuracy needs one target count per row; these have " \
+                                             f"{sorted({len(r) for r in rows})}"
+    return torch.stack(rows).float().mean(0)
+
+
 def answer_position(tok, prompt, target, answer):
     """Index, in prompt + target, of the token right before the answer (the last marker token): its
     output predicts the answer, and CODI distills its hidden states. answer: the ids of '### A <eos>'
@@ -567,8 +578,8 @@ def prefill(model, tok, prompts, max_new_tokens, thought=None, num_samples=1):
     thought = thought if thought is not None else getattr(model, 'thought_proj', None)
     idx, valid = left_pad(prompts, tok.id(PAD), model.lm_head.weight.device)
     keep = getattr(model, 'thought_keep_position', None)
-    n_max = int((idx == tok.id(LATENT)).sum(1).max())
-    shift = 0 if keep is None or n_max == 0 else int(thought_shifts(keep, n_max)[-1])
+    n_max = 0 if keep is None else int((idx == tok.id(LATENT)).sum(1).max())  # a host sync, only for keep_position
+    shift = int(thought_shifts(keep, n_max)[-1]) if n_max > 0 else 0
     block_size = model.config.block_size - shift  # keep_position: the last position id must still exist
     if idx.size(1) >= block_size:
         raise ValueError(f"a prompt of {idx.size(1)} tokens leaves no room to generate in block_size {block_size}")
